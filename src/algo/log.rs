@@ -1,0 +1,249 @@
+//! RL.LOG: sliding window log, exact. A request logged at `t` counts for every request at
+//! `now` with `t <= now < t + window`; entries logged "in the future" (by a clock that has
+//! since gone back) count until they leave, so a clock step never admits more.
+//!
+//! The log is seen through an iterator of entries, oldest first, so the pure decision does
+//! not depend on how the store encodes them.
+
+use super::fixed::WindowParams;
+use super::{clamp_time, wait_ms, Millis, Reply, Request, NEVER};
+
+/// One logged request: when, and how many units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub at: Millis,
+    pub units: u64,
+}
+
+/// What the decision needs to know of a stored log besides its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogSummary {
+    /// Units of all entries, expired or not.
+    pub total_units: u64,
+    /// Time of the newest entry.
+    pub newest: Option<Millis>,
+    /// The key's expiry (None: no TTL).
+    pub expire_at: Option<Millis>,
+}
+
+/// What one call changes in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogChange {
+    /// Entries at the head that have left the window and may be dropped.
+    pub expired_entries: usize,
+    pub expired_units: u64,
+    /// The entry to log (at `now`, or at the newest entry's time if that is later, so the log
+    /// stays ordered).
+    pub append: Entry,
+    /// The new expiry of the key, when it must move.
+    pub expire_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogDecision {
+    pub reply: Reply,
+    /// None: nothing to write.
+    pub change: Option<LogChange>,
+}
+
+/// Decides one RL.LOG call over the stored entries (oldest first; an error from the iterator
+/// is a stored log that cannot be read, and is returned as is).
+pub fn decide<E, I>(entries: I, summary: LogSummary, now: Millis, p: WindowParams, req: Request) -> Result<LogDecision, E>
+where
+    I: IntoIterator<Item = Result<Entry, E>>,
+{
+    let window = u128::from(p.window);
+    let leaves_at = |e: &Entry| u128::from(e.at) + window;
+    let mut entries = entries.into_iter();
+
+    // Skip the entries that have left the window (they are dropped at the next write).
+    let mut expired_entries = 0usize;
+    let mut expired_units = 0u64;
+    let mut first_live = None;
+    for entry in entries.by_ref() {
+        let entry = entry?;
+        if leaves_at(&entry) > u128::from(now) {
+            first_live = Some(entry);
+            break;
+        }
+        expired_entries += 1;
+        expired_units = expired_units.saturating_add(entry.units);
+    }
+    let live = summary.total_units.saturating_sub(expired_units);
+    let remaining_now = p.limit.saturating_sub(live);
+    let fits = req.cost <= remaining_now;
+    let until_empty = |newest: Option<Millis>, live: u64| -> i64 {
+        match newest {
+            Some(t) if live > 0 => wait_ms((u128::from(t) + window).saturating_sub(u128::from(now))),
+            _ => 0,
+        }
+    };
+
+    if fits && !req.peek {
+        let at = summary.newest.map_or(now, |t| t.max(now));
+        let live_after = live.saturating_add(req.cost);
+        // Expire when the newest entry leaves, or up to one window later, so that the expiry
+        // is rewritten about once a window rather than on every call.
+        let must_live_until = u128::from(at) + window;
+        let expire_at = match summary.expire_at {
+            Some(current) if u128::from(current) >= must_live_until => None,
+            _ => Some(clamp_time(must_live_until + window)),
+        };
+        return Ok(LogDecision {
+            reply: Reply {
+                allowed: true,
+                limit: p.limit,
+                remaining: remaining_now - req.cost,
+                retry_after_ms: 0,
+                reset_after_ms: until_empty(Some(at), live_after),
+            },
+            change: Some(LogChange { expired_entries, expired_units, append: Entry { at, units: req.cost }, expire_at }),
+        });
+    }
+
+    let retry_after_ms = if fits {
+        0
+    } else if req.cost > p.limit {
+        NEVER
+    } else {
+        // Wait for the oldest units to leave until `live - freed + cost <= limit`.
+        let must_free = live - (p.limit - req.cost);
+        let mut freed = 0u64;
+        let mut leaves = None;
+        for entry in first_live.map(Ok).into_iter().chain(entries) {
+            let entry = entry?;
+            freed = freed.saturating_add(entry.units);
+            if freed >= must_free {
+                leaves = Some(leaves_at(&entry));
+                break;
+            }
+        }
+        // A log whose units do not add up to its total (hand-edited) clears when it empties.
+        let at = leaves.or(summary.newest.map(|t| u128::from(t) + window)).unwrap_or(u128::from(now));
+        wait_ms(at.saturating_sub(u128::from(now)))
+    };
+    Ok(LogDecision {
+        reply: Reply {
+            allowed: fits,
+            limit: p.limit,
+            remaining: remaining_now,
+            retry_after_ms,
+            reset_after_ms: until_empty(summary.newest, live),
+        },
+        change: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algo::testkit::Rng;
+    use std::convert::Infallible;
+
+    /// The simplest log: a vector of entries, and a key expiry.
+    #[derive(Debug, Clone, Default)]
+    struct VecLog {
+        entries: Vec<Entry>,
+        expire_at: Option<Millis>,
+    }
+
+    impl VecLog {
+        fn call(&mut self, now: Millis, p: WindowParams, cost: u64, peek: bool) -> Reply {
+            if self.expire_at.is_some_and(|at| at <= now) {
+                *self = VecLog::default();
+            }
+            let summary = LogSummary {
+                total_units: self.entries.iter().map(|e| e.units).sum(),
+                newest: self.entries.last().map(|e| e.at),
+                expire_at: self.expire_at,
+            };
+            let d = decide(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, now, p, Request { cost, peek }).unwrap();
+            if let Some(c) = d.change {
+                self.entries.drain(..c.expired_entries);
+                self.entries.push(c.append);
+                if let Some(at) = c.expire_at {
+                    self.expire_at = Some(at);
+                }
+            }
+            d.reply
+        }
+    }
+
+    const P: WindowParams = WindowParams { limit: 3, window: 1000 };
+
+    #[test]
+    fn counts_exactly_what_was_logged_in_the_last_window() {
+        let mut log = VecLog::default();
+        assert_eq!(log.call(100, P, 1, false).to_array(), [1, 3, 2, 0, 1000]);
+        assert_eq!(log.call(600, P, 2, false).to_array(), [1, 3, 0, 0, 1000]);
+        // The unit at 100 leaves at 1100.
+        assert_eq!(log.call(700, P, 1, false).to_array(), [0, 3, 0, 400, 900]);
+        assert_eq!(log.call(1100, P, 1, false).to_array(), [1, 3, 0, 0, 1000]);
+        // Two more need the two units logged at 600 to leave, at 1600.
+        assert_eq!(log.call(1200, P, 2, false).to_array(), [0, 3, 0, 400, 900]);
+    }
+
+    #[test]
+    fn expiry_is_rewritten_about_once_a_window() {
+        let mut log = VecLog::default();
+        log.call(0, P, 1, false);
+        assert_eq!(log.expire_at, Some(2000));
+        log.call(900, P, 1, false);
+        assert_eq!(log.expire_at, Some(2000));
+        log.call(1001, P, 1, false);
+        // 1001 + window is past 2000: the expiry moves to one window beyond that.
+        assert_eq!(log.expire_at, Some(3001));
+    }
+
+    #[test]
+    fn entries_logged_in_the_future_count_until_they_leave() {
+        let mut log = VecLog::default();
+        log.call(5000, P, 3, false);
+        // The clock steps back 3 s: the entries at 5000 count until 6000.
+        assert_eq!(log.call(2000, P, 1, false).to_array(), [0, 3, 0, 4000, 4000]);
+    }
+
+    /// Property: against a reference model that counts admitted requests per sliding window,
+    /// the log never admits more than `limit` in any window of `window` ms, admits exactly
+    /// when the model has room, and remaining / retry_after are exact.
+    #[test]
+    fn property_exact_sliding_window() {
+        let mut rng = Rng::new(0x1061);
+        for _case in 0..400 {
+            let p = WindowParams { limit: rng.range(1, 20), window: rng.range(1, 300) };
+            let mut log = VecLog::default();
+            let mut now = rng.range(0, 1 << 40);
+            let clock_steps_back = rng.chance(2);
+            let mut admitted: Vec<Entry> = Vec::new();
+            for _step in 0..200 {
+                now = if clock_steps_back { rng.advance(now, p.window * 3) } else { rng.forward(now, p.window * 3) };
+                let cost = rng.range(1, p.limit + 2);
+                let peek = rng.chance(10);
+                let before = log.clone();
+                let reply = log.call(now, p, cost, peek);
+                if !clock_steps_back {
+                    let in_window: u64 = admitted.iter().filter(|e| e.at <= now && now < e.at + p.window).map(|e| e.units).sum();
+                    assert_eq!(reply.allowed, in_window + cost <= p.limit, "model disagrees");
+                }
+                if reply.allowed && !peek {
+                    admitted.push(Entry { at: now, units: cost });
+                }
+                let mut after = before.clone();
+                if !peek {
+                    after.call(now, p, cost, false);
+                }
+                let k = reply.remaining;
+                assert!(k == 0 || after.clone().call(now, p, k, true).allowed);
+                assert!(!after.clone().call(now, p, k + 1, true).allowed);
+                if !reply.allowed && reply.retry_after_ms != NEVER {
+                    let wait = reply.retry_after_ms as u64;
+                    assert!(before.clone().call(now + wait, p, cost, true).allowed, "retry_after does not admit");
+                    assert!(!before.clone().call(now + wait - 1, p, cost, true).allowed, "retry_after not minimal");
+                }
+                if reply.retry_after_ms == NEVER {
+                    assert!(cost > p.limit);
+                }
+            }
+        }
+    }
+}

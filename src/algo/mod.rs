@@ -1,0 +1,99 @@
+//! The pure core: one file per algorithm, no Redis types.
+//!
+//! Every algorithm is a function from (stored state, now, parameters, request) to a
+//! [`Reply`] and, when something must change, the new state to store with its expiry.
+//! Times are Unix milliseconds (`Millis`) from the server's clock; all arithmetic on client
+//! numbers is checked, saturating or done in 128 bits, so no input can overflow or panic.
+
+pub mod fixed;
+pub mod log;
+pub mod sliding;
+pub mod token;
+
+#[cfg(test)]
+pub mod testkit;
+
+/// A point in time or a duration, in milliseconds.
+pub type Millis = u64;
+
+/// `retry_after_ms` when a request can never be admitted (COST > limit).
+pub const NEVER: i64 = -1;
+
+/// What the caller asks of one call, besides the algorithm's own parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// Units this request weighs (>= 1).
+    pub cost: u64,
+    /// Answer as if asking, change nothing.
+    pub peek: bool,
+}
+
+/// The five integers every RL command replies with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    pub allowed: bool,
+    pub limit: u64,
+    /// The largest COST that would be admitted right now, after this call.
+    pub remaining: u64,
+    /// 0 when allowed; the shortest wait that admits the same request; [`NEVER`].
+    pub retry_after_ms: i64,
+    /// Time until the limiter is back to full and empty, 0 when it already is.
+    pub reset_after_ms: i64,
+}
+
+impl Reply {
+    /// The reply as the five integers sent to the client.
+    pub fn to_array(&self) -> [i64; 5] {
+        [
+            i64::from(self.allowed),
+            to_reply_int(self.limit),
+            to_reply_int(self.remaining),
+            self.retry_after_ms,
+            self.reset_after_ms,
+        ]
+    }
+}
+
+/// The state to store after a call, and the absolute time at which its key expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store<S> {
+    pub state: S,
+    pub expire_at: Millis,
+}
+
+/// What a call decided: the reply, and the state to write (None: write nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision<S> {
+    pub reply: Reply,
+    pub store: Option<Store<S>>,
+}
+
+/// A client-visible integer: every reply field is a signed 64-bit integer; values that
+/// cannot be that large in practice are clamped rather than wrapped.
+pub fn to_reply_int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// A wait in milliseconds for the reply, from a 128-bit intermediate.
+pub fn wait_ms(value: u128) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// `start` of the epoch-aligned window containing `now`. Aligning to the Unix epoch makes
+/// every server (primary, replica, cluster node) agree on window edges without state.
+pub fn window_start(now: Millis, window: Millis) -> Millis {
+    now - now % window.max(1)
+}
+
+/// Ceiling division in 128 bits; `divisor` must not be 0 (callers pass parameters >= 1).
+pub fn div_ceil(value: u128, divisor: u128) -> u128 {
+    if divisor == 0 {
+        return u128::MAX;
+    }
+    value / divisor + u128::from(value % divisor != 0)
+}
+
+/// Absolute expiry times are sent to Redis as signed 64-bit integers (PXAT); clamp.
+pub fn clamp_time(value: u128) -> Millis {
+    u64::try_from(value).unwrap_or(u64::MAX).min(i64::MAX as u64)
+}

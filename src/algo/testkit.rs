@@ -1,0 +1,80 @@
+//! Test support for the pure core: a deterministic random source and a simulated key that
+//! expires like a Redis key, driven by a simulated clock.
+
+use super::{Millis, Store};
+
+/// xorshift64*: small, deterministic, good enough to explore arrival patterns.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+
+    /// True one time in `n`.
+    pub fn chance(&mut self, n: u64) -> bool {
+        self.next() % n == 0
+    }
+
+    /// The next arrival: mostly small steps, sometimes bursts at the same instant, sometimes
+    /// long gaps, and now and then the clock stepping back.
+    pub fn advance(&mut self, now: Millis, span: u64) -> Millis {
+        match self.next() % 10 {
+            0 => now,
+            1 => now + self.range(0, span * 4),
+            2 if now > span => now - self.range(0, span),
+            _ => now + self.range(0, span / 8 + 1),
+        }
+    }
+
+    /// Like `advance`, but time never goes back: for properties that assume a sane clock.
+    pub fn forward(&mut self, now: Millis, span: u64) -> Millis {
+        match self.next() % 10 {
+            0 => now,
+            1 => now + self.range(0, span * 4),
+            _ => now + self.range(0, span / 8 + 1),
+        }
+    }
+}
+
+/// One Redis key in a simulated store: a value and an absolute expiry, gone once expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimKey<S> {
+    pub value: Option<(S, Option<Millis>)>,
+}
+
+impl<S> Default for SimKey<S> {
+    fn default() -> Self {
+        SimKey { value: None }
+    }
+}
+
+impl<S: Clone> SimKey<S> {
+    /// The value and its expiry as Redis would hand them out at `now`.
+    pub fn get(&mut self, now: Millis) -> Option<(S, Option<Millis>)> {
+        if let Some((_, Some(at))) = &self.value {
+            if *at <= now {
+                self.value = None;
+            }
+        }
+        self.value.clone()
+    }
+
+    pub fn apply(&mut self, store: Option<Store<S>>) {
+        if let Some(s) = store {
+            self.value = Some((s.state, Some(s.expire_at)));
+        }
+    }
+}

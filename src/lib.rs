@@ -1,4 +1,5 @@
 pub mod algo;
+pub mod codec;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 fn init(_ctx: &Context, _args: &[RedisString]) -> Status { Status::Ok }

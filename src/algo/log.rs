@@ -35,8 +35,9 @@ pub struct LogChange {
     /// The entry to log (at `now`, or at the newest entry's time if that is later, so the log
     /// stays ordered).
     pub append: Entry,
-    /// The new expiry of the key, when it must move.
-    pub expire_at: Option<Millis>,
+    /// The key's expiry after the call, and whether the call moves it.
+    pub expire_at: Millis,
+    pub expire_moves: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +86,9 @@ where
         // Expire when the newest entry leaves, or up to one window later, so that the expiry
         // is rewritten about once a window rather than on every call.
         let must_live_until = u128::from(at) + window;
-        let expire_at = match summary.expire_at {
-            Some(current) if u128::from(current) >= must_live_until => None,
-            _ => Some(clamp_time(must_live_until + window)),
+        let (expire_at, expire_moves) = match summary.expire_at {
+            Some(current) if u128::from(current) >= must_live_until => (current, false),
+            _ => (clamp_time(must_live_until + window), true),
         };
         return Ok(LogDecision {
             reply: Reply {
@@ -97,7 +98,7 @@ where
                 retry_after_ms: 0,
                 reset_after_ms: until_empty(Some(at), live_after),
             },
-            change: Some(LogChange { expired_entries, expired_units, append: Entry { at, units: req.cost }, expire_at }),
+            change: Some(LogChange { expired_entries, expired_units, append: Entry { at, units: req.cost }, expire_at, expire_moves }),
         });
     }
 
@@ -161,9 +162,7 @@ mod tests {
             if let Some(c) = d.change {
                 self.entries.drain(..c.expired_entries);
                 self.entries.push(c.append);
-                if let Some(at) = c.expire_at {
-                    self.expire_at = Some(at);
-                }
+                self.expire_at = Some(c.expire_at);
             }
             d.reply
         }

@@ -1,0 +1,144 @@
+//! Stored formats: each algorithm's state as the bytes of a plain Redis string, and the
+//! writes that change them. Pure: bytes in, state out; state in, bytes and writes out.
+//!
+//! Every format is told apart from every other by its first bytes, so one key used with two
+//! RL commands is an error, never a silent reinterpretation:
+//! RL.FIXED is a bare decimal count (so `GET` shows it), RL.SLIDING `S:...`, RL.TOKEN `T:...`
+//! (short decimal text), RL.LOG `L:` followed by binary entries.
+
+pub mod fixed;
+pub mod log;
+pub mod sliding;
+pub mod text;
+pub mod token;
+
+use crate::algo::Millis;
+
+/// The RL command whose state a stored value holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Fixed,
+    Sliding,
+    Log,
+    Token,
+}
+
+impl Kind {
+    pub fn command(self) -> &'static str {
+        match self {
+            Kind::Fixed => "RL.FIXED",
+            Kind::Sliding => "RL.SLIDING",
+            Kind::Log => "RL.LOG",
+            Kind::Token => "RL.TOKEN",
+        }
+    }
+
+    /// Which RL command wrote `bytes`, judging by their first bytes (None: none did).
+    pub fn of(bytes: &[u8]) -> Option<Kind> {
+        match bytes {
+            [b'S', b':', ..] => Some(Kind::Sliding),
+            [b'T', b':', ..] => Some(Kind::Token),
+            [b'L', b':', ..] => Some(Kind::Log),
+            [b'-' | b'0'..=b'9', ..] if bytes.iter().skip(1).all(u8::is_ascii_digit) => Some(Kind::Fixed),
+            _ => None,
+        }
+    }
+}
+
+/// Why a stored value cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateError {
+    /// It is another RL command's state.
+    OtherCommand(Kind),
+    /// It is nobody's state (written by hand, or damaged).
+    Unreadable,
+    /// It has this command's shape, but a number out of range (a negative count).
+    OutOfRange,
+}
+
+/// The error for bytes that are not `expected`'s state.
+pub fn foreign(bytes: &[u8], expected: Kind) -> StateError {
+    match Kind::of(bytes) {
+        Some(kind) if kind != expected => StateError::OtherCommand(kind),
+        _ => StateError::Unreadable,
+    }
+}
+
+/// A change to one key, to apply locally and to replicate as native commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// `SET key bytes PXAT expire_at`: the whole value and its expiry.
+    Value { bytes: Buf, expire_at: Millis },
+    /// `SETRANGE key offset bytes` (never shortens the value), then `PEXPIREAT key t` when the
+    /// expiry moves.
+    Range { offset: usize, bytes: Buf, expire_at: Option<Millis> },
+}
+
+/// Bytes to write: inline for the short values of the hot path, on the heap for rare large
+/// ones (a compacted log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Buf {
+    Inline { data: [u8; INLINE], len: usize },
+    Heap(Vec<u8>),
+}
+
+const INLINE: usize = 120;
+
+impl Default for Buf {
+    fn default() -> Self {
+        Buf::Inline { data: [0; INLINE], len: 0 }
+    }
+}
+
+impl Buf {
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Buf::Inline { data, len } => data.get(..*len).unwrap_or_default(),
+            Buf::Heap(v) => v,
+        }
+    }
+
+    pub fn extend(&mut self, bytes: &[u8]) {
+        match self {
+            Buf::Inline { data, len } => match data.get_mut(*len..*len + bytes.len()) {
+                Some(room) => {
+                    room.copy_from_slice(bytes);
+                    *len += bytes.len();
+                }
+                None => {
+                    let mut v = Vec::with_capacity(*len + bytes.len() + 64);
+                    v.extend_from_slice(data.get(..*len).unwrap_or_default());
+                    v.extend_from_slice(bytes);
+                    *self = Buf::Heap(v);
+                }
+            },
+            Buf::Heap(v) => v.extend_from_slice(bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_told_apart() {
+        assert_eq!(Kind::of(b"12"), Some(Kind::Fixed));
+        assert_eq!(Kind::of(b"-3"), Some(Kind::Fixed));
+        assert_eq!(Kind::of(b"S:1000:0:1:2"), Some(Kind::Sliding));
+        assert_eq!(Kind::of(b"T:1000:0:5"), Some(Kind::Token));
+        assert_eq!(Kind::of(b"L:\x00"), Some(Kind::Log));
+        assert_eq!(Kind::of(b""), None);
+        assert_eq!(Kind::of(b"1a"), None);
+        assert_eq!(Kind::of(b"hello"), None);
+    }
+
+    #[test]
+    fn buf_spills_to_the_heap_when_full() {
+        let mut b = Buf::default();
+        b.extend(&[1; 100]);
+        b.extend(&[2; 100]);
+        assert_eq!(b.as_slice().len(), 200);
+        assert_eq!(b.as_slice()[99..101], [1, 2]);
+    }
+}

@@ -1,14 +1,94 @@
-pub mod algo;
-pub mod codec;
+//! redis-ratelimit: native rate-limiting commands for Redis.
+//!
+//! This file registers the commands and nothing else: the pure core is in `algo`, the stored
+//! formats in `codec`, argument parsing in `args`, the Redis glue in `command` and `store`.
 
+#[macro_use]
+mod api;
+pub mod algo;
+pub mod args;
+pub mod codec;
+mod command;
+pub mod error;
+pub mod limiter;
+mod reply;
+mod store;
+
+use std::ffi::CStr;
+use std::os::raw::c_int;
+
+use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
 use redis_module::{redis_module, Context, RedisString, Status};
-fn init(_ctx: &Context, _args: &[RedisString]) -> Status { Status::Ok }
+
+use codec::Kind;
+
+extern "C" fn rl_fixed(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    command::entry(ctx, argv, argc, Kind::Fixed)
+}
+
+extern "C" fn rl_sliding(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    command::entry(ctx, argv, argc, Kind::Sliding)
+}
+
+extern "C" fn rl_log(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    command::entry(ctx, argv, argc, Kind::Log)
+}
+
+extern "C" fn rl_token(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    command::entry(ctx, argv, argc, Kind::Token)
+}
+
+type Handler = extern "C" fn(*mut RedisModuleCtx, *mut *mut RedisModuleString, c_int) -> c_int;
+
+/// Name, handler, flags. `fast` (no worse than O(log N)) where it holds: RL.LOG may walk its
+/// entries. Every command has its key at position 1 (first = last = step = 1), so cluster
+/// routing and ACL key patterns apply as for any single-key command.
+const COMMANDS: [(&CStr, Handler, &CStr); 4] = [
+    (c"rl.fixed", rl_fixed, c"write deny-oom fast"),
+    (c"rl.sliding", rl_sliding, c"write deny-oom fast"),
+    (c"rl.log", rl_log, c"write deny-oom"),
+    (c"rl.token", rl_token, c"write deny-oom fast"),
+];
+
+fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+    std::panic::set_hook(Box::new(|info| {
+        redis_module::logging::log_warning(format!("ratelimit: panic caught, command answered with an error: {info}"));
+    }));
+    // SAFETY: the function pointers were filled by RedisModule_Init; ctx is the load context.
+    unsafe {
+        // Signal key changes ourselves, only when a call really writes (not on PEEK/denials).
+        if let Some(set_options) = raw::RedisModule_SetModuleOptions {
+            set_options(ctx.ctx, raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int);
+        }
+        let Some(create) = raw::RedisModule_CreateCommand else {
+            ctx.log_warning("ratelimit: the server lacks RedisModule_CreateCommand");
+            return Status::Err;
+        };
+        for (name, handler, flags) in COMMANDS {
+            if create(ctx.ctx, name.as_ptr(), Some(handler), flags.as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
+                ctx.log_warning(&format!("ratelimit: could not register {}", name.to_string_lossy()));
+                return Status::Err;
+            }
+        }
+    }
+    Status::Ok
+}
+
+// The Redis allocator aborts outside a running server: unit tests and benches (feature
+// `system-alloc`) use the system allocator instead.
 #[cfg(any(test, feature = "system-alloc"))]
 type ModuleAlloc = std::alloc::System;
-#[cfg(not(any(test, feature = "system-alloc")))]
-type ModuleAlloc = redis_module::alloc::RedisAlloc;
 #[cfg(any(test, feature = "system-alloc"))]
 const MODULE_ALLOC: ModuleAlloc = std::alloc::System;
 #[cfg(not(any(test, feature = "system-alloc")))]
+type ModuleAlloc = redis_module::alloc::RedisAlloc;
+#[cfg(not(any(test, feature = "system-alloc")))]
 const MODULE_ALLOC: ModuleAlloc = redis_module::alloc::RedisAlloc;
-redis_module! { name: "ratelimit", version: 1, allocator: (ModuleAlloc, MODULE_ALLOC), data_types: [], init: init, commands: [], }
+
+redis_module! {
+    name: "ratelimit",
+    version: 1,
+    allocator: (ModuleAlloc, MODULE_ALLOC),
+    data_types: [],
+    init: init,
+}

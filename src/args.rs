@@ -1,0 +1,162 @@
+//! Parsing a command's arguments (after the key) into a typed request. One parser serves all
+//! the commands; errors name the offending argument and nothing has been touched yet.
+
+use crate::algo::fixed::WindowParams;
+use crate::algo::token::TokenParams;
+use crate::algo::{Millis, Request};
+use crate::codec::text::parse_u128;
+use crate::codec::Kind;
+use crate::error::Error;
+
+/// An algorithm with its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spec {
+    Fixed(WindowParams),
+    Sliding(WindowParams),
+    Log(WindowParams),
+    Token(TokenParams),
+}
+
+/// A parsed call: what to limit by, and the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    pub spec: Spec,
+    pub request: Request,
+}
+
+const MAX_INT: u64 = i64::MAX as u64;
+
+/// Parses the arguments of `kind`'s command that follow the key.
+pub fn parse(kind: Kind, args: &[&[u8]]) -> Result<Call, Error> {
+    let (spec, options) = match kind {
+        Kind::Token => {
+            let [capacity, rate, period, options @ ..] = args else { return Err(Error::WrongArity) };
+            let p = TokenParams {
+                capacity: positive(capacity, "capacity")?,
+                rate: positive(rate, "rate")?,
+                period: duration(period, "period")?,
+            };
+            (Spec::Token(p), options)
+        }
+        _ => {
+            let [limit, window, options @ ..] = args else { return Err(Error::WrongArity) };
+            let p = WindowParams { limit: positive(limit, "limit")?, window: duration(window, "window")? };
+            let spec = match kind {
+                Kind::Fixed => Spec::Fixed(p),
+                Kind::Sliding => Spec::Sliding(p),
+                _ => Spec::Log(p),
+            };
+            (spec, options)
+        }
+    };
+    Ok(Call { spec, request: options_of(options)? })
+}
+
+/// `[COST n] [PEEK]`, in any order and any case, each at most once.
+fn options_of(mut rest: &[&[u8]]) -> Result<Request, Error> {
+    let mut cost = None;
+    let mut peek = false;
+    while let [name, tail @ ..] = rest {
+        rest = tail;
+        if name.eq_ignore_ascii_case(b"COST") {
+            let [value, tail @ ..] = rest else { return Err(Error::MissingValue("COST")) };
+            rest = tail;
+            if cost.replace(positive(value, "COST")?).is_some() {
+                return Err(Error::RepeatedOption("COST"));
+            }
+        } else if name.eq_ignore_ascii_case(b"PEEK") {
+            if std::mem::replace(&mut peek, true) {
+                return Err(Error::RepeatedOption("PEEK"));
+            }
+        } else {
+            return Err(Error::UnknownOption(name.to_vec()));
+        }
+    }
+    Ok(Request { cost: cost.unwrap_or(1), peek })
+}
+
+/// An integer from 1 to 2^63-1.
+fn positive(arg: &[u8], name: &'static str) -> Result<u64, Error> {
+    match parse_u128(arg) {
+        Some(0) | None => Err(Error::NotPositive(name)),
+        Some(v) => u64::try_from(v).ok().filter(|v| *v <= MAX_INT).ok_or(Error::TooLarge(name)),
+    }
+}
+
+/// A duration: a bare integer is milliseconds; `ms`, `s`, `m`, `h`, `d` in any case.
+fn duration(arg: &[u8], name: &'static str) -> Result<Millis, Error> {
+    let invalid = || Error::InvalidDuration(name, arg.to_vec());
+    let digits_end = arg.iter().position(|b| !b.is_ascii_digit()).unwrap_or(arg.len());
+    let (digits, unit) = arg.split_at(digits_end);
+    let scale: u128 = match unit.to_ascii_lowercase().as_slice() {
+        b"" | b"ms" => 1,
+        b"s" => 1000,
+        b"m" => 60_000,
+        b"h" => 3_600_000,
+        b"d" => 86_400_000,
+        _ => return Err(invalid()),
+    };
+    let value = parse_u128(digits).ok_or_else(invalid)?;
+    match value.checked_mul(scale) {
+        Some(0) => Err(Error::DurationTooShort(name)),
+        Some(ms) if ms <= u128::from(MAX_INT) => Ok(ms as Millis),
+        _ => Err(Error::TooLarge(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(kind: Kind, args: &[&str]) -> Result<Call, String> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        parse(kind, &args).map_err(|e| e.message())
+    }
+
+    #[test]
+    fn durations_take_units_in_any_case() {
+        for (text, ms) in [("1500", 1500), ("1500ms", 1500), ("1500MS", 1500), ("60s", 60_000), ("2m", 120_000), ("1h", 3_600_000), ("1H", 3_600_000), ("1d", 86_400_000)] {
+            assert_eq!(duration(text.as_bytes(), "window"), Ok(ms), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_durations_name_the_argument() {
+        assert_eq!(p(Kind::Fixed, &["10", "abc"]).unwrap_err(), "ERR invalid duration 'abc' for window");
+        assert_eq!(p(Kind::Fixed, &["10", "1.5s"]).unwrap_err(), "ERR invalid duration '1.5s' for window");
+        assert_eq!(p(Kind::Fixed, &["10", "s"]).unwrap_err(), "ERR invalid duration 's' for window");
+        assert_eq!(p(Kind::Fixed, &["10", "-5"]).unwrap_err(), "ERR invalid duration '-5' for window");
+        assert_eq!(p(Kind::Fixed, &["10", "0s"]).unwrap_err(), "ERR window must be at least 1 ms");
+        assert_eq!(p(Kind::Token, &["1", "1", "106751992d"]).unwrap_err(), "ERR period must be at most 9223372036854775807");
+        assert_eq!(p(Kind::Fixed, &["10", "9223372036854775807"]).map(|c| c.spec), Ok(Spec::Fixed(WindowParams { limit: 10, window: MAX_INT })));
+    }
+
+    #[test]
+    fn integers_are_positive_and_at_most_2_63_minus_1() {
+        assert_eq!(p(Kind::Fixed, &["0", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(p(Kind::Fixed, &["-1", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(p(Kind::Fixed, &["x", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(p(Kind::Fixed, &["9223372036854775808", "1s"]).unwrap_err(), "ERR limit must be at most 9223372036854775807");
+        assert_eq!(p(Kind::Token, &["5", "0", "1s"]).unwrap_err(), "ERR rate must be a positive integer");
+        assert_eq!(p(Kind::Token, &["0", "1", "1s"]).unwrap_err(), "ERR capacity must be a positive integer");
+        assert_eq!(p(Kind::Fixed, &["9223372036854775807", "1s"]).unwrap().spec, Spec::Fixed(WindowParams { limit: MAX_INT, window: 1000 }));
+    }
+
+    #[test]
+    fn options_in_any_order_and_case_once_each() {
+        let call = p(Kind::Log, &["5", "1s", "peek", "cOsT", "3"]).unwrap();
+        assert_eq!(call.request, Request { cost: 3, peek: true });
+        assert_eq!(p(Kind::Log, &["5", "1s"]).unwrap().request, Request { cost: 1, peek: false });
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "FOO"]).unwrap_err(), "ERR syntax error, unknown option 'FOO'");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "COST"]).unwrap_err(), "ERR syntax error, COST needs a value");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "COST", "0"]).unwrap_err(), "ERR COST must be a positive integer");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "COST", "1", "COST", "2"]).unwrap_err(), "ERR syntax error, COST given more than once");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "PEEK", "peek"]).unwrap_err(), "ERR syntax error, PEEK given more than once");
+    }
+
+    #[test]
+    fn too_few_arguments_is_wrong_arity() {
+        assert_eq!(p(Kind::Fixed, &["5"]), Err(Error::WrongArity.message()));
+        assert_eq!(p(Kind::Token, &["5", "1"]), Err(Error::WrongArity.message()));
+    }
+}

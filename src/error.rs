@@ -1,0 +1,75 @@
+//! Every error a client can see, with its exact message, in one place.
+
+use crate::codec::{Kind, StateError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    WrongArity,
+    TooManyArguments,
+    NotPositive(&'static str),
+    TooLarge(&'static str),
+    InvalidDuration(&'static str, Vec<u8>),
+    DurationTooShort(&'static str),
+    UnknownOption(Vec<u8>),
+    RepeatedOption(&'static str),
+    MissingValue(&'static str),
+    /// The key holds another Redis type.
+    WrongType,
+    /// The key holds a string this command cannot use.
+    State(Kind, StateError),
+    /// The server lacks a module API this module needs, or refused a write.
+    Server(&'static str),
+}
+
+impl Error {
+    pub fn message(&self) -> String {
+        match self {
+            Error::WrongArity => "ERR wrong number of arguments".to_owned(),
+            Error::TooManyArguments => "ERR syntax error, too many arguments".to_owned(),
+            Error::NotPositive(name) => format!("ERR {name} must be a positive integer"),
+            Error::TooLarge(name) => format!("ERR {name} must be at most {}", i64::MAX),
+            Error::InvalidDuration(name, given) => format!("ERR invalid duration '{}' for {name}", printable(given)),
+            Error::DurationTooShort(name) => format!("ERR {name} must be at least 1 ms"),
+            Error::UnknownOption(given) => format!("ERR syntax error, unknown option '{}'", printable(given)),
+            Error::RepeatedOption(name) => format!("ERR syntax error, {name} given more than once"),
+            Error::MissingValue(name) => format!("ERR syntax error, {name} needs a value"),
+            Error::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned(),
+            Error::State(kind, StateError::OtherCommand(other)) => {
+                format!("ERR key holds {} state, not {} state", other.command(), kind.command())
+            }
+            Error::State(kind, StateError::Unreadable) => format!("ERR key holds a value that is not {} state", kind.command()),
+            Error::State(kind, StateError::OutOfRange) => format!("ERR key holds {} state out of range", kind.command()),
+            Error::Server(what) => format!("ERR {what}"),
+        }
+    }
+}
+
+/// A client's bytes, safe to echo in an error line: no control characters (which would break
+/// the protocol line), no NUL (which would end the C string), at most 64 characters.
+fn printable(bytes: &[u8]) -> String {
+    let mut out: String = String::from_utf8_lossy(bytes).chars().map(|c| if c.is_control() { '?' } else { c }).take(64).collect();
+    if bytes.len() > 64 {
+        out.push_str("...");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_input_cannot_break_the_reply() {
+        let e = Error::UnknownOption(b"a\r\nb\0c".to_vec());
+        assert_eq!(e.message(), "ERR syntax error, unknown option 'a??b?c'");
+        let long = Error::InvalidDuration("window", vec![b'x'; 100]).message();
+        assert!(long.ends_with("...' for window") && long.len() < 120);
+    }
+
+    #[test]
+    fn state_errors_name_the_problem() {
+        assert_eq!(Error::State(Kind::Fixed, StateError::OtherCommand(Kind::Token)).message(), "ERR key holds RL.TOKEN state, not RL.FIXED state");
+        assert_eq!(Error::State(Kind::Log, StateError::Unreadable).message(), "ERR key holds a value that is not RL.LOG state");
+        assert_eq!(Error::State(Kind::Fixed, StateError::OutOfRange).message(), "ERR key holds RL.FIXED state out of range");
+    }
+}

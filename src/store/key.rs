@@ -1,0 +1,126 @@
+//! A key opened for one command, read and written in place through the low-level key API
+//! (no command calls on the hot path).
+
+use std::os::raw::c_int;
+
+use redis_module::raw::{self, RedisModuleCtx, RedisModuleKey, RedisModuleString};
+
+use crate::algo::Millis;
+use crate::codec::Write;
+use crate::error::Error;
+use crate::limiter::Found;
+
+/// An open key, closed on drop.
+pub struct OpenKey {
+    key: *mut RedisModuleKey,
+}
+
+impl OpenKey {
+    pub fn open(ctx: *mut RedisModuleCtx, name: *mut RedisModuleString) -> Result<OpenKey, Error> {
+        let open = api!(RedisModule_OpenKey);
+        let mode = (raw::REDISMODULE_READ | raw::REDISMODULE_WRITE) as c_int;
+        // SAFETY: ctx and name come from Redis for the command being run.
+        let key = unsafe { open(ctx, name, mode) };
+        if key.is_null() {
+            return Err(Error::Server("could not open the key"));
+        }
+        Ok(OpenKey { key })
+    }
+
+    /// The string under the key and its expiry (None: no such key); WRONGTYPE for another type.
+    pub fn read(&self) -> Result<Option<Found<'_>>, Error> {
+        let key_type = api!(RedisModule_KeyType);
+        // SAFETY: self.key is open until drop.
+        match unsafe { key_type(self.key) } as isize {
+            raw::REDISMODULE_KEYTYPE_EMPTY => return Ok(None),
+            raw::REDISMODULE_KEYTYPE_STRING => {}
+            _ => return Err(Error::WrongType),
+        }
+        let (ptr, len) = self.dma(raw::REDISMODULE_READ)?;
+        // SAFETY: ptr/len describe the string's bytes (or len is 0), valid while the key is
+        // open and unmodified: the returned borrow of self ends before any write below.
+        let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
+        let get_expire = api!(RedisModule_GetAbsExpire);
+        // SAFETY: as above.
+        let expire = unsafe { get_expire(self.key) };
+        let expire_at = (expire != raw::REDISMODULE_NO_EXPIRE as i64).then(|| expire.max(0) as Millis);
+        Ok(Some(Found { bytes, expire_at }))
+    }
+
+    /// The string's bytes in place: a pointer Redis owns, valid until the key is next
+    /// modified or closed.
+    fn dma(&self, mode: u32) -> Result<(*mut u8, usize), Error> {
+        let dma = api!(RedisModule_StringDMA);
+        let mut len = 0usize;
+        // SAFETY: self.key is an open string key.
+        let ptr = unsafe { dma(self.key, &mut len, mode as c_int) };
+        if ptr.is_null() {
+            return Err(Error::WrongType);
+        }
+        Ok((ptr.cast::<u8>(), len))
+    }
+
+    /// Copies `bytes` into the value at `offset`; the value must already be long enough.
+    fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+        let (ptr, len) = self.dma(raw::REDISMODULE_WRITE)?;
+        let end = offset.checked_add(bytes.len()).filter(|end| *end <= len).ok_or(Error::Server("value shorter than written"))?;
+        // SAFETY: [offset, end) lies within the `len` bytes DMA handed out (checked above), no
+        // other reference to them is alive, and source and destination cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.add(offset), end - offset) };
+        Ok(())
+    }
+
+    fn resize(&self, len: usize) -> Result<(), Error> {
+        let truncate = api!(RedisModule_StringTruncate);
+        // SAFETY: self.key is open for writing; on an empty key this creates the string.
+        if unsafe { truncate(self.key, len) } != raw::REDISMODULE_OK as c_int {
+            return Err(Error::Server("could not resize the value"));
+        }
+        Ok(())
+    }
+
+    fn set_expire(&self, at: Millis) -> Result<(), Error> {
+        let set_abs_expire = api!(RedisModule_SetAbsExpire);
+        // SAFETY: self.key is open for writing and holds a value.
+        if unsafe { set_abs_expire(self.key, at.min(i64::MAX as u64) as i64) } != raw::REDISMODULE_OK as c_int {
+            return Err(Error::Server("could not set the expiry"));
+        }
+        Ok(())
+    }
+
+    /// Applies `write` to the key in place: the same result as the native commands
+    /// `replicate` sends, so the replica holds the same bytes and expiry.
+    pub fn apply(&self, write: &Write, current_len: Option<usize>) -> Result<(), Error> {
+        match write {
+            Write::Value { bytes, expire_at } => {
+                let bytes = bytes.as_slice();
+                if current_len != Some(bytes.len()) {
+                    self.resize(bytes.len())?;
+                }
+                self.write_at(0, bytes)?;
+                self.set_expire(*expire_at)
+            }
+            Write::Range { offset, bytes, expire_at } => {
+                let bytes = bytes.as_slice();
+                let end = offset.saturating_add(bytes.len());
+                if current_len.is_none_or(|len| end > len) {
+                    self.resize(end)?;
+                }
+                self.write_at(*offset, bytes)?;
+                match expire_at {
+                    Some(at) => self.set_expire(*at),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for OpenKey {
+    fn drop(&mut self) {
+        // SAFETY: self.key was opened by OpenKey::open and is closed exactly once.
+        if let Some(close) = unsafe { raw::RedisModule_CloseKey } {
+            unsafe { close(self.key) };
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! The command contract (shared/spec/commands.md), clause by clause, over the wire against a
+//! real redis-server with the module loaded.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+const HOUR: i64 = 3_600_000;
+
+/// Runs an RL call and returns its reply with the server time just before and after it.
+fn timed(con: &mut Connection, args: &[&str]) -> (Vec<i64>, i64, i64) {
+    let before = server_ms(con);
+    let reply = rl(con, args);
+    let after = server_ms(con);
+    (reply, before, after)
+}
+
+fn assert_between(what: &str, value: i64, lo: i64, hi: i64) {
+    assert!(lo <= value && value <= hi, "{what}: {value} not in [{lo}, {hi}]");
+}
+
+#[test]
+fn fixed_counts_in_epoch_aligned_windows_and_stores_a_plain_integer() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let (r, t0, t1) = timed(&mut c, &["RL.FIXED", "k", "3", "1h"]);
+    assert_eq!(r[..4], [1, 3, 2, 0]);
+    // reset = window end - now; the window is aligned to the Unix epoch.
+    let end = |t: i64| t - t % HOUR + HOUR;
+    assert_between("reset", r[4], end(t0) - t1, end(t1) - t0);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "k", "3", "1h", "COST", "2"])[..4], [1, 3, 0, 0]);
+    let (r, t0, t1) = timed(&mut c, &["RL.FIXED", "k", "3", "1h"]);
+    assert_eq!(r[..3], [0, 3, 0]);
+    assert_between("retry", r[3], end(t0) - t1, end(t1) - t0);
+    assert_eq!(r[3], r[4]);
+    assert_eq!(get_bytes(&mut c, "k"), Some(b"3".to_vec()));
+    assert_eq!(pexpiretime(&mut c, "k"), end(t0));
+}
+
+#[test]
+fn fixed_reads_a_count_written_by_set_or_incr() {
+    let s = Server::start();
+    let mut c = s.connect();
+    run(&mut c, &["SET", "k", "2", "PX", "60000"]);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "k", "3", "1h"])[..3], [1, 3, 0]);
+    assert_eq!(get_bytes(&mut c, "k"), Some(b"3".to_vec()));
+    run(&mut c, &["INCR", "k"]);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "k", "5", "1h"])[..3], [1, 5, 0]);
+}
+
+#[test]
+fn sliding_weights_the_previous_window() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let now = server_ms(&mut c);
+    let w = 10_000;
+    let start = now - now % w;
+    // Previous window held 10, current 2; at elapsed e the estimate is 2 + 10*(w-e)/w.
+    run(&mut c, &["SET", "k", &format!("S:{w}:{start}:10:2"), "PX", "60000"]);
+    let (r, t0, t1) = timed(&mut c, &["RL.SLIDING", "k", "20", "10s", "PEEK"]);
+    let remaining = |t: i64| (20 * w - 2 * w - 10 * (w - (t - start))) / w;
+    assert_between("remaining", r[2], remaining(t0), remaining(t1));
+    assert_eq!(r[..2], [1, 20]);
+    // With requests in the current window, the limiter is empty once the next window passed.
+    assert_between("reset", r[4], start + 2 * w - t1, start + 2 * w - t0);
+}
+
+#[test]
+fn sliding_admission_and_expiry_follow_the_formula() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let (r, t0, _) = timed(&mut c, &["RL.SLIDING", "k", "5", "1h", "COST", "5"]);
+    assert_eq!(r[..4], [1, 5, 0, 0]);
+    let start = t0 - t0 % HOUR;
+    // Expires when neither counter can matter: end of the next window.
+    assert_eq!(pexpiretime(&mut c, "k"), start + 2 * HOUR);
+    let stored = String::from_utf8(get_bytes(&mut c, "k").unwrap()).unwrap();
+    assert_eq!(stored, format!("S:{HOUR}:{start}:0:5"));
+    let r = rl(&mut c, &["RL.SLIDING", "k", "5", "1h"]);
+    assert_eq!(r[..3], [0, 5, 0]);
+    assert!(r[3] > 0 && r[3] <= 2 * HOUR, "retry {}", r[3]);
+}
+
+#[test]
+fn log_is_exact_and_retry_waits_for_the_oldest_units() {
+    let s = Server::start();
+    let mut c = s.connect();
+    rl(&mut c, &["RL.LOG", "k", "3", "300ms", "COST", "2"]);
+    std::thread::sleep(Duration::from_millis(50));
+    let r = rl(&mut c, &["RL.LOG", "k", "3", "300ms"]);
+    assert_eq!(r[..4], [1, 3, 0, 0]);
+    let r = rl(&mut c, &["RL.LOG", "k", "3", "300ms", "COST", "2"]);
+    assert_eq!(r[..3], [0, 3, 0]);
+    // The 2 units logged first leave after ~250 ms; the last unit leaves after ~300 ms.
+    assert_between("retry", r[3], 200, 250);
+    assert_between("reset", r[4], 250, 300);
+    std::thread::sleep(Duration::from_millis(r[3] as u64));
+    assert_eq!(rl(&mut c, &["RL.LOG", "k", "3", "300ms", "COST", "2"])[..2], [1, 3]);
+    let ttl = pexpiretime(&mut c, "k") - server_ms(&mut c);
+    // Expires when the newest entry leaves the window, or up to one window later.
+    assert_between("ttl", ttl, 1, 600);
+}
+
+#[test]
+fn token_bucket_starts_full_and_refills_continuously() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let (r, t0, _) = timed(&mut c, &["RL.TOKEN", "k", "10", "10", "1s", "COST", "10"]);
+    assert_eq!(r, [1, 10, 0, 0, 1000]);
+    let stored = String::from_utf8(get_bytes(&mut c, "k").unwrap()).unwrap();
+    // The deficit, in 1/period tokens, as of the call.
+    assert!(stored.starts_with("T:1000:") && stored.ends_with(":10000"), "{stored}");
+    assert_between("expiry", pexpiretime(&mut c, "k"), t0 + 1000, t0 + 1000 + 50);
+    let r = rl(&mut c, &["RL.TOKEN", "k", "10", "10", "1s"]);
+    assert_eq!(r[..3], [0, 10, 0]);
+    assert_between("retry", r[3], 1, 100);
+    std::thread::sleep(Duration::from_millis(r[3] as u64));
+    assert_eq!(rl(&mut c, &["RL.TOKEN", "k", "10", "10", "1s"])[..2], [1, 10]);
+}
+
+#[test]
+fn small_windows_reopen_after_retry_after() {
+    let s = Server::start();
+    let mut c = s.connect();
+    for cmd in ["RL.FIXED", "RL.SLIDING", "RL.LOG"] {
+        let key = format!("small:{cmd}");
+        assert_eq!(rl(&mut c, &[cmd, &key, "2", "40ms", "COST", "2"])[0], 1, "{cmd}");
+        let r = rl(&mut c, &[cmd, &key, "2", "40ms"]);
+        assert_eq!(r[0], 0, "{cmd}");
+        assert!(r[3] > 0 && r[3] <= 80, "{cmd} retry {}", r[3]);
+        std::thread::sleep(Duration::from_millis(r[3] as u64 + 1));
+        assert_eq!(rl(&mut c, &[cmd, &key, "2", "40ms"])[0], 1, "{cmd} after retry_after");
+    }
+}
+
+#[test]
+fn durations_accept_unit_suffixes_in_any_case() {
+    let s = Server::start();
+    let mut c = s.connect();
+    for (arg, ms) in [("1500", 1500), ("1500ms", 1500), ("2S", 2000), ("1m", 60_000), ("1H", HOUR), ("1d", 24 * HOUR)] {
+        let key = format!("d:{arg}");
+        let r = rl(&mut c, &["RL.TOKEN", &key, "1", "1", arg]);
+        assert_eq!(r, [1, 1, 0, 0, ms], "{arg}");
+    }
+}
+
+#[test]
+fn cost_above_limit_is_never_admissible() {
+    let s = Server::start();
+    let mut c = s.connect();
+    for cmd in [&["RL.FIXED", "k1", "5", "1s"][..], &["RL.SLIDING", "k2", "5", "1s"], &["RL.LOG", "k3", "5", "1s"], &["RL.TOKEN", "k4", "5", "1", "1s"]] {
+        let mut args = cmd.to_vec();
+        args.extend(["COST", "6"]);
+        assert_eq!(rl(&mut c, &args), [0, 5, 5, -1, 0], "{cmd:?}");
+        assert_eq!(run(&mut c, &["EXISTS", cmd[1]]), Value::Int(0));
+    }
+}
+
+#[test]
+fn peek_changes_nothing() {
+    let s = Server::start();
+    let mut c = s.connect();
+    // A missing key: remaining = limit, reset = 0, and still no key.
+    assert_eq!(rl(&mut c, &["RL.LOG", "new", "4", "1h", "PEEK"]), [1, 4, 4, 0, 0]);
+    assert_eq!(run(&mut c, &["EXISTS", "new"]), Value::Int(0));
+    let calls: [&[&str]; 4] = [&["RL.FIXED", "f", "4", "1h"], &["RL.SLIDING", "s", "4", "1h"], &["RL.LOG", "l", "4", "1h"], &["RL.TOKEN", "t", "4", "1", "1h"]];
+    for call in calls {
+        rl(&mut c, call);
+        let before = snapshot(&mut c);
+        let mut peek = call.to_vec();
+        peek.extend(["COST", "2", "PEEK"]);
+        let r = rl(&mut c, &peek);
+        assert_eq!(r[..4], [1, 4, 3, 0], "{call:?}");
+        peek.truncate(peek.len() - 3);
+        peek.extend(["COST", "4", "PEEK"]);
+        assert_eq!(rl(&mut c, &peek)[..3], [0, 4, 3], "{call:?}");
+        assert_eq!(snapshot(&mut c), before, "{call:?} changed the key");
+    }
+}
+
+#[test]
+fn options_come_in_any_order_and_case() {
+    let s = Server::start();
+    let mut c = s.connect();
+    assert_eq!(rl(&mut c, &["RL.FIXED", "k", "5", "1h", "peek", "cost", "2"])[..3], [1, 5, 5]);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "k", "5", "1h", "CoSt", "2"])[..3], [1, 5, 3]);
+}
+
+#[test]
+fn errors_name_the_argument_and_touch_nothing() {
+    let s = Server::start();
+    let mut c = s.connect();
+    rl(&mut c, &["RL.FIXED", "k", "5", "1h"]);
+    let before = snapshot(&mut c);
+    let cases: [(&[&str], &str); 14] = [
+        (&["RL.FIXED", "k", "0", "1s"], "ERR limit must be a positive integer"),
+        (&["RL.FIXED", "k", "-3", "1s"], "ERR limit must be a positive integer"),
+        (&["RL.FIXED", "k", "9223372036854775808", "1s"], "ERR limit must be at most 9223372036854775807"),
+        (&["RL.FIXED", "k", "5", "abc"], "ERR invalid duration 'abc' for window"),
+        (&["RL.FIXED", "k", "5", "0"], "ERR window must be at least 1 ms"),
+        (&["RL.FIXED", "k", "5", "1s", "FOO"], "ERR syntax error, unknown option 'FOO'"),
+        (&["RL.FIXED", "k", "5", "1s", "COST"], "ERR syntax error, COST needs a value"),
+        (&["RL.FIXED", "k", "5", "1s", "COST", "x"], "ERR COST must be a positive integer"),
+        (&["RL.FIXED", "k", "5", "1s", "PEEK", "PEEK"], "ERR syntax error, PEEK given more than once"),
+        (&["RL.FIXED", "k", "5", "1s", "COST", "1", "COST", "1"], "ERR syntax error, COST given more than once"),
+        (&["RL.TOKEN", "k", "5", "0", "1s"], "ERR rate must be a positive integer"),
+        (&["RL.TOKEN", "k", "0", "1", "1s"], "ERR capacity must be a positive integer"),
+        (&["RL.TOKEN", "k", "5", "1", "1x"], "ERR invalid duration '1x' for period"),
+        (&["RL.FIXED", "k", "5"], "ERR wrong number of arguments for 'rl.fixed' command"),
+    ];
+    for (args, message) in cases {
+        assert_eq!(err(&mut c, args), message, "{args:?}");
+    }
+    assert_eq!(snapshot(&mut c), before);
+}
+
+#[test]
+fn integers_up_to_2_63_minus_1_do_not_overflow() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let max = "9223372036854775807";
+    for call in [&["RL.FIXED", "a", max, max][..], &["RL.SLIDING", "b", max, max], &["RL.LOG", "c", max, max], &["RL.TOKEN", "d", max, max, max]] {
+        let mut args = call.to_vec();
+        args.extend(["COST", max]);
+        let r = rl(&mut c, &args);
+        assert_eq!(r[..4], [1, i64::MAX, 0, 0], "{call:?}");
+        assert!(r[4] > 0, "{call:?}");
+        let r = rl(&mut c, &args);
+        assert_eq!(r[..3], [0, i64::MAX, 0], "{call:?}");
+        assert!(pexpiretime(&mut c, call[1]) > 0, "{call:?} has no TTL");
+    }
+    assert_eq!(rl(&mut c, &["RL.TOKEN", "e", "1", max, "1"]), [1, 1, 0, 0, 1]);
+}
+
+#[test]
+fn wrong_redis_type_is_wrongtype_and_untouched() {
+    let s = Server::start();
+    let mut c = s.connect();
+    run(&mut c, &["LPUSH", "list", "x"]);
+    run(&mut c, &["HSET", "hash", "f", "v"]);
+    run(&mut c, &["ZADD", "zset", "1", "m"]);
+    for key in ["list", "hash", "zset"] {
+        for call in [&["RL.FIXED", key, "5", "1s"][..], &["RL.SLIDING", key, "5", "1s"], &["RL.LOG", key, "5", "1s"], &["RL.TOKEN", key, "5", "1", "1s"]] {
+            assert_eq!(err(&mut c, call), "WRONGTYPE Operation against a key holding the wrong kind of value");
+        }
+    }
+    assert_eq!(run(&mut c, &["LLEN", "list"]), Value::Int(1));
+}
+
+#[test]
+fn unreadable_or_foreign_state_is_a_clear_error_and_untouched() {
+    let s = Server::start();
+    let mut c = s.connect();
+    rl(&mut c, &["RL.FIXED", "f", "5", "1h"]);
+    rl(&mut c, &["RL.SLIDING", "s", "5", "1h"]);
+    rl(&mut c, &["RL.LOG", "l", "5", "1h"]);
+    rl(&mut c, &["RL.TOKEN", "t", "5", "1", "1h"]);
+    run(&mut c, &["SET", "text", "hello", "PX", "100000"]);
+    run(&mut c, &["SET", "neg", "-4", "PX", "100000"]);
+    run(&mut c, &["SET", "empty", "", "PX", "100000"]);
+    let before = snapshot(&mut c);
+    let window: [(&str, &[&str]); 4] = [("RL.FIXED", &["5", "1h"]), ("RL.SLIDING", &["5", "1h"]), ("RL.LOG", &["5", "1h"]), ("RL.TOKEN", &["5", "1", "1h"])];
+    let owner = [("f", "RL.FIXED"), ("s", "RL.SLIDING"), ("l", "RL.LOG"), ("t", "RL.TOKEN")];
+    for (cmd, params) in window {
+        for (key, other) in owner {
+            if other == cmd {
+                continue;
+            }
+            let mut args = vec![cmd, key];
+            args.extend(params);
+            assert_eq!(err(&mut c, &args), format!("ERR key holds {other} state, not {cmd} state"));
+        }
+        for key in ["text", "empty"] {
+            let mut args = vec![cmd, key];
+            args.extend(params);
+            assert_eq!(err(&mut c, &args), format!("ERR key holds a value that is not {cmd} state"));
+        }
+    }
+    assert_eq!(err(&mut c, &["RL.FIXED", "neg", "5", "1h"]), "ERR key holds RL.FIXED state out of range");
+    run(&mut c, &["SET", "badtoken", "T:0:0:0"]);
+    assert_eq!(err(&mut c, &["RL.TOKEN", "badtoken", "5", "1", "1s"]), "ERR key holds RL.TOKEN state out of range");
+    run(&mut c, &["DEL", "badtoken"]);
+    assert_eq!(snapshot(&mut c), before);
+}
+
+#[test]
+fn every_key_gets_a_ttl() {
+    let s = Server::start();
+    let mut c = s.connect();
+    for call in [&["RL.FIXED", "f", "5", "1s"][..], &["RL.SLIDING", "s", "5", "1s"], &["RL.LOG", "l", "5", "1s"], &["RL.TOKEN", "t", "5", "5", "1s"]] {
+        for _ in 0..7 {
+            rl(&mut c, call);
+        }
+        let ttl = pexpiretime(&mut c, call[1]) - server_ms(&mut c);
+        assert!(ttl > 0 && ttl <= 2000, "{call:?}: ttl {ttl}");
+    }
+    // A hand-written count without TTL gets one at the next (even denied) call.
+    run(&mut c, &["SET", "hand", "9"]);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "hand", "5", "1s"])[0], 0);
+    assert!(pexpiretime(&mut c, "hand") > 0);
+}
+
+#[test]
+fn keys_expire_once_they_carry_no_information() {
+    let s = Server::start();
+    let mut c = s.connect();
+    rl(&mut c, &["RL.FIXED", "f", "5", "30ms"]);
+    rl(&mut c, &["RL.SLIDING", "s", "5", "30ms"]);
+    rl(&mut c, &["RL.LOG", "l", "5", "30ms"]);
+    rl(&mut c, &["RL.TOKEN", "t", "5", "1", "30ms"]);
+    assert!(eventually(Duration::from_secs(2), || run(&mut c, &["DBSIZE"]) == Value::Int(0)), "keys left: {:?}", snapshot(&mut c));
+}
+
+#[test]
+fn limit_changes_apply_to_the_stored_state() {
+    let s = Server::start();
+    let mut c = s.connect();
+    // FIXED, SLIDING, LOG keep their count; TOKEN keeps its deficit.
+    for (call, raised) in [
+        (&["RL.FIXED", "f", "5", "1h", "COST", "5"][..], &["RL.FIXED", "f", "10", "1h", "PEEK"][..]),
+        (&["RL.SLIDING", "s", "5", "1h", "COST", "5"], &["RL.SLIDING", "s", "10", "1h", "PEEK"]),
+        (&["RL.LOG", "l", "5", "1h", "COST", "5"], &["RL.LOG", "l", "10", "1h", "PEEK"]),
+        (&["RL.TOKEN", "t", "5", "1", "1h", "COST", "5"], &["RL.TOKEN", "t", "10", "1", "1h", "PEEK"]),
+    ] {
+        assert_eq!(rl(&mut c, call)[..3], [1, 5, 0]);
+        assert_eq!(rl(&mut c, raised)[..3], [1, 10, 5], "{raised:?}");
+    }
+    // Lowering below the count denies, never resets or fails.
+    assert_eq!(rl(&mut c, &["RL.FIXED", "f", "2", "1h"])[..3], [0, 2, 0]);
+    // A new window length applies at once, and the expiry follows it at the next write.
+    assert_eq!(rl(&mut c, &["RL.FIXED", "f", "10", "1s"])[..3], [1, 10, 4]);
+    let ttl = pexpiretime(&mut c, "f") - server_ms(&mut c);
+    assert!(ttl > 0 && ttl <= 1000, "ttl {ttl}");
+    assert_eq!(rl(&mut c, &["RL.TOKEN", "t", "10", "1000", "1h", "PEEK"])[..3], [1, 10, 5]);
+}
+
+#[test]
+fn state_stored_in_the_future_is_treated_as_now() {
+    // What a clock stepping back leaves behind: stored times ahead of the server's clock.
+    let s = Server::start();
+    let mut c = s.connect();
+    let now = server_ms(&mut c);
+    let ahead = now + 20_000;
+    let start = ahead - ahead % 1000;
+    run(&mut c, &["SET", "s", &format!("S:1000:{start}:0:5"), "PX", "60000"]);
+    assert_eq!(rl(&mut c, &["RL.SLIDING", "s", "5", "1s"])[..3], [0, 5, 0]);
+    run(&mut c, &["SET", "t", &format!("T:1000:{ahead}:5000"), "PX", "60000"]);
+    let r = rl(&mut c, &["RL.TOKEN", "t", "5", "1", "1s"]);
+    assert_eq!(r[..3], [0, 5, 0]);
+    // Nothing refills until the clock has caught up with the stored update.
+    assert!(r[3] >= 20_000, "retry {}", r[3]);
+    rl(&mut c, &["RL.FIXED", "f", "5", "1s", "COST", "5"]);
+    run(&mut c, &["PEXPIREAT", "f", &(now + 20_000).to_string()]);
+    let r = rl(&mut c, &["RL.FIXED", "f", "5", "1s"]);
+    assert_eq!(r[..3], [0, 5, 0]);
+    assert!(r[3] > 15_000, "retry {}", r[3]);
+}
+
+#[test]
+fn commands_are_declared_like_builtins() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let modules = format!("{:?}", run(&mut c, &["MODULE", "LIST"]));
+    assert!(modules.contains("ratelimit"), "{modules}");
+    for (cmd, fast) in [("rl.fixed", true), ("rl.sliding", true), ("rl.log", false), ("rl.token", true)] {
+        let info = run(&mut c, &["COMMAND", "INFO", cmd]);
+        let Value::Array(outer) = info else { panic!("{info:?}") };
+        let Some(Value::Array(fields)) = outer.first() else { panic!("{outer:?}") };
+        let text = |v: &Value| match v {
+            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            Value::SimpleString(s) => s.clone(),
+            other => format!("{other:?}"),
+        };
+        let Value::Array(flags) = &fields[2] else { panic!() };
+        let flags: Vec<String> = flags.iter().map(text).collect();
+        assert!(flags.contains(&"write".to_owned()) && flags.contains(&"denyoom".to_owned()), "{cmd}: {flags:?}");
+        assert_eq!(flags.contains(&"fast".to_owned()), fast, "{cmd}: {flags:?}");
+        assert_eq!(fields[3..6], [Value::Int(1), Value::Int(1), Value::Int(1)], "{cmd} key positions");
+        let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg(cmd).arg("mykey").arg("5").arg("1s").query(&mut c).unwrap();
+        assert_eq!(keys, ["mykey"]);
+    }
+}
+
+#[test]
+fn acl_key_patterns_apply() {
+    let s = Server::start();
+    let mut c = s.connect();
+    run(&mut c, &["ACL", "SETUSER", "gw", "on", ">pw", "~rl:*", "+rl.fixed", "+rl.token"]);
+    run(&mut c, &["AUTH", "gw", "pw"]);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "rl:user1", "5", "1s"])[0], 1);
+    assert!(err(&mut c, &["RL.FIXED", "other", "5", "1s"]).starts_with("NOPERM"));
+    assert!(err(&mut c, &["RL.LOG", "rl:user1", "5", "1s"]).starts_with("NOPERM"));
+}
+
+#[test]
+fn works_inside_multi_and_lua() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let v: Vec<Vec<i64>> = redis::pipe().atomic().cmd("RL.FIXED").arg("m").arg(2).arg("1h").cmd("RL.FIXED").arg("m").arg(2).arg("1h").cmd("RL.FIXED").arg("m").arg(2).arg("1h").query(&mut c).unwrap();
+    assert_eq!(v.iter().map(|r| r[0]).collect::<Vec<_>>(), [1, 1, 0]);
+    let r: Vec<i64> = redis::cmd("EVAL").arg("return redis.call('RL.TOKEN', KEYS[1], 3, 1, '1h', 'COST', 2)").arg(1).arg("lua").query(&mut c).unwrap();
+    assert_eq!(r[..3], [1, 3, 1]);
+}
+
+#[test]
+fn survives_hostile_arguments() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let long = "9".repeat(5000);
+    for args in [
+        &["RL.FIXED", "k", &long, "1s"][..],
+        &["RL.FIXED", "k", "5", &long],
+        &["RL.FIXED", "k", "5", "1s", "COST", &long],
+        &["RL.TOKEN", "k", "1", "1", "99999999999999999999d"],
+        &["RL.FIXED", "k", "", ""],
+        &["RL.FIXED", "", "5", "1s", "\r\n", "\0"],
+        &["RL.FIXED", "k", "5", "1s", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17"],
+    ] {
+        let e = err(&mut c, args);
+        assert!(e.starts_with("ERR "), "{e}");
+    }
+    assert_eq!(run(&mut c, &["PING"]), Value::SimpleString("PONG".into()));
+}

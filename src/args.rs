@@ -115,7 +115,16 @@ mod tests {
 
     #[test]
     fn durations_take_units_in_any_case() {
-        for (text, ms) in [("1500", 1500), ("1500ms", 1500), ("1500MS", 1500), ("60s", 60_000), ("2m", 120_000), ("1h", 3_600_000), ("1H", 3_600_000), ("1d", 86_400_000)] {
+        for (text, ms) in [
+            ("1500", 1500),
+            ("1500ms", 1500),
+            ("1500MS", 1500),
+            ("60s", 60_000),
+            ("2m", 120_000),
+            ("1h", 3_600_000),
+            ("1H", 3_600_000),
+            ("1d", 86_400_000),
+        ] {
             assert_eq!(duration(text.as_bytes(), "window"), Ok(ms), "{text}");
         }
     }
@@ -127,8 +136,11 @@ mod tests {
         assert_eq!(p(Kind::Fixed, &["10", "s"]).unwrap_err(), "ERR invalid duration 's' for window");
         assert_eq!(p(Kind::Fixed, &["10", "-5"]).unwrap_err(), "ERR invalid duration '-5' for window");
         assert_eq!(p(Kind::Fixed, &["10", "0s"]).unwrap_err(), "ERR window must be at least 1 ms");
-        assert_eq!(p(Kind::Token, &["1", "1", "106751992d"]).unwrap_err(), "ERR period must be at most 9223372036854775807");
-        assert_eq!(p(Kind::Fixed, &["10", "9223372036854775807"]).map(|c| c.spec), Ok(Spec::Fixed(WindowParams { limit: 10, window: MAX_INT })));
+        assert_eq!(p(Kind::Token, &["1", "1", "106751991168d"]).unwrap_err(), "ERR period must be at most 9223372036854775807");
+        assert_eq!(
+            p(Kind::Fixed, &["10", "9223372036854775807"]).map(|c| c.spec),
+            Ok(Spec::Fixed(WindowParams { limit: 10, window: MAX_INT }))
+        );
     }
 
     #[test]
@@ -139,7 +151,10 @@ mod tests {
         assert_eq!(p(Kind::Fixed, &["9223372036854775808", "1s"]).unwrap_err(), "ERR limit must be at most 9223372036854775807");
         assert_eq!(p(Kind::Token, &["5", "0", "1s"]).unwrap_err(), "ERR rate must be a positive integer");
         assert_eq!(p(Kind::Token, &["0", "1", "1s"]).unwrap_err(), "ERR capacity must be a positive integer");
-        assert_eq!(p(Kind::Fixed, &["9223372036854775807", "1s"]).unwrap().spec, Spec::Fixed(WindowParams { limit: MAX_INT, window: 1000 }));
+        assert_eq!(
+            p(Kind::Fixed, &["9223372036854775807", "1s"]).unwrap().spec,
+            Spec::Fixed(WindowParams { limit: MAX_INT, window: 1000 })
+        );
     }
 
     #[test]

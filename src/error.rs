@@ -68,7 +68,10 @@ mod tests {
 
     #[test]
     fn state_errors_name_the_problem() {
-        assert_eq!(Error::State(Kind::Fixed, StateError::OtherCommand(Kind::Token)).message(), "ERR key holds RL.TOKEN state, not RL.FIXED state");
+        assert_eq!(
+            Error::State(Kind::Fixed, StateError::OtherCommand(Kind::Token)).message(),
+            "ERR key holds RL.TOKEN state, not RL.FIXED state"
+        );
         assert_eq!(Error::State(Kind::Log, StateError::Unreadable).message(), "ERR key holds a value that is not RL.LOG state");
         assert_eq!(Error::State(Kind::Fixed, StateError::OutOfRange).message(), "ERR key holds RL.FIXED state out of range");
     }

@@ -3,6 +3,14 @@
 //! This file registers the commands and nothing else: the pure core is in `algo`, the stored
 //! formats in `codec`, argument parsing in `args`, the Redis glue in `command` and `store`.
 
+// A panic inside a module takes the whole server down: module code may not unwrap, index
+// unchecked or panic (tests may).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::unreachable, clippy::todo)
+)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 #[macro_use]
 mod api;
 pub mod algo;

@@ -44,17 +44,26 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
                 None => None,
             };
             let d = algo::fixed::decide(stored, now, p, req);
-            Ok(Outcome { reply: d.reply, write: d.store.map(|s| Write::Value { bytes: codec::fixed::encode(s.state), expire_at: s.expire_at }) })
+            Ok(Outcome {
+                reply: d.reply,
+                write: d.store.map(|s| Write::Value { bytes: codec::fixed::encode(s.state), expire_at: s.expire_at }),
+            })
         }
         Spec::Sliding(p) => {
             let stored = found.map(|f| codec::sliding::decode(f.bytes)).transpose().map_err(unreadable)?;
             let d = algo::sliding::decide(stored.map(|s| (s, has_ttl)), now, p, req);
-            Ok(Outcome { reply: d.reply, write: d.store.map(|s| Write::Value { bytes: codec::sliding::encode(&s.state), expire_at: s.expire_at }) })
+            Ok(Outcome {
+                reply: d.reply,
+                write: d.store.map(|s| Write::Value { bytes: codec::sliding::encode(&s.state), expire_at: s.expire_at }),
+            })
         }
         Spec::Token(p) => {
             let stored = found.map(|f| codec::token::decode(f.bytes)).transpose().map_err(unreadable)?;
             let d = algo::token::decide(stored.map(|s| (s, has_ttl)), now, p, req);
-            Ok(Outcome { reply: d.reply, write: d.store.map(|s| Write::Value { bytes: codec::token::encode(&s.state), expire_at: s.expire_at }) })
+            Ok(Outcome {
+                reply: d.reply,
+                write: d.store.map(|s| Write::Value { bytes: codec::token::encode(&s.state), expire_at: s.expire_at }),
+            })
         }
         Spec::Log(p) => {
             let view = found.map(|f| codec::log::LogView::parse(f.bytes)).transpose().map_err(unreadable)?;

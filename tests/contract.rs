@@ -149,7 +149,12 @@ fn durations_accept_unit_suffixes_in_any_case() {
 fn cost_above_limit_is_never_admissible() {
     let s = Server::start();
     let mut c = s.connect();
-    for cmd in [&["RL.FIXED", "k1", "5", "1s"][..], &["RL.SLIDING", "k2", "5", "1s"], &["RL.LOG", "k3", "5", "1s"], &["RL.TOKEN", "k4", "5", "1", "1s"]] {
+    for cmd in [
+        &["RL.FIXED", "k1", "5", "1s"][..],
+        &["RL.SLIDING", "k2", "5", "1s"],
+        &["RL.LOG", "k3", "5", "1s"],
+        &["RL.TOKEN", "k4", "5", "1", "1s"],
+    ] {
         let mut args = cmd.to_vec();
         args.extend(["COST", "6"]);
         assert_eq!(rl(&mut c, &args), [0, 5, 5, -1, 0], "{cmd:?}");
@@ -164,7 +169,8 @@ fn peek_changes_nothing() {
     // A missing key: remaining = limit, reset = 0, and still no key.
     assert_eq!(rl(&mut c, &["RL.LOG", "new", "4", "1h", "PEEK"]), [1, 4, 4, 0, 0]);
     assert_eq!(run(&mut c, &["EXISTS", "new"]), Value::Int(0));
-    let calls: [&[&str]; 4] = [&["RL.FIXED", "f", "4", "1h"], &["RL.SLIDING", "s", "4", "1h"], &["RL.LOG", "l", "4", "1h"], &["RL.TOKEN", "t", "4", "1", "1h"]];
+    let calls: [&[&str]; 4] =
+        [&["RL.FIXED", "f", "4", "1h"], &["RL.SLIDING", "s", "4", "1h"], &["RL.LOG", "l", "4", "1h"], &["RL.TOKEN", "t", "4", "1", "1h"]];
     for call in calls {
         rl(&mut c, call);
         let before = snapshot(&mut c);
@@ -220,7 +226,9 @@ fn integers_up_to_2_63_minus_1_do_not_overflow() {
     let s = Server::start();
     let mut c = s.connect();
     let max = "9223372036854775807";
-    for call in [&["RL.FIXED", "a", max, max][..], &["RL.SLIDING", "b", max, max], &["RL.LOG", "c", max, max], &["RL.TOKEN", "d", max, max, max]] {
+    for call in
+        [&["RL.FIXED", "a", max, max][..], &["RL.SLIDING", "b", max, max], &["RL.LOG", "c", max, max], &["RL.TOKEN", "d", max, max, max]]
+    {
         let mut args = call.to_vec();
         args.extend(["COST", max]);
         let r = rl(&mut c, &args);
@@ -241,7 +249,12 @@ fn wrong_redis_type_is_wrongtype_and_untouched() {
     run(&mut c, &["HSET", "hash", "f", "v"]);
     run(&mut c, &["ZADD", "zset", "1", "m"]);
     for key in ["list", "hash", "zset"] {
-        for call in [&["RL.FIXED", key, "5", "1s"][..], &["RL.SLIDING", key, "5", "1s"], &["RL.LOG", key, "5", "1s"], &["RL.TOKEN", key, "5", "1", "1s"]] {
+        for call in [
+            &["RL.FIXED", key, "5", "1s"][..],
+            &["RL.SLIDING", key, "5", "1s"],
+            &["RL.LOG", key, "5", "1s"],
+            &["RL.TOKEN", key, "5", "1", "1s"],
+        ] {
             assert_eq!(err(&mut c, call), "WRONGTYPE Operation against a key holding the wrong kind of value");
         }
     }
@@ -260,7 +273,8 @@ fn unreadable_or_foreign_state_is_a_clear_error_and_untouched() {
     run(&mut c, &["SET", "neg", "-4", "PX", "100000"]);
     run(&mut c, &["SET", "empty", "", "PX", "100000"]);
     let before = snapshot(&mut c);
-    let window: [(&str, &[&str]); 4] = [("RL.FIXED", &["5", "1h"]), ("RL.SLIDING", &["5", "1h"]), ("RL.LOG", &["5", "1h"]), ("RL.TOKEN", &["5", "1", "1h"])];
+    let window: [(&str, &[&str]); 4] =
+        [("RL.FIXED", &["5", "1h"]), ("RL.SLIDING", &["5", "1h"]), ("RL.LOG", &["5", "1h"]), ("RL.TOKEN", &["5", "1", "1h"])];
     let owner = [("f", "RL.FIXED"), ("s", "RL.SLIDING"), ("l", "RL.LOG"), ("t", "RL.TOKEN")];
     for (cmd, params) in window {
         for (key, other) in owner {
@@ -288,7 +302,12 @@ fn unreadable_or_foreign_state_is_a_clear_error_and_untouched() {
 fn every_key_gets_a_ttl() {
     let s = Server::start();
     let mut c = s.connect();
-    for call in [&["RL.FIXED", "f", "5", "1s"][..], &["RL.SLIDING", "s", "5", "1s"], &["RL.LOG", "l", "5", "1s"], &["RL.TOKEN", "t", "5", "5", "1s"]] {
+    for call in [
+        &["RL.FIXED", "f", "5", "1s"][..],
+        &["RL.SLIDING", "s", "5", "1s"],
+        &["RL.LOG", "l", "5", "1s"],
+        &["RL.TOKEN", "t", "5", "5", "1s"],
+    ] {
         for _ in 0..7 {
             rl(&mut c, call);
         }
@@ -397,9 +416,25 @@ fn acl_key_patterns_apply() {
 fn works_inside_multi_and_lua() {
     let s = Server::start();
     let mut c = s.connect();
-    let v: Vec<Vec<i64>> = redis::pipe().atomic().cmd("RL.FIXED").arg("m").arg(2).arg("1h").cmd("RL.FIXED").arg("m").arg(2).arg("1h").cmd("RL.FIXED").arg("m").arg(2).arg("1h").query(&mut c).unwrap();
+    let v: Vec<Vec<i64>> = redis::pipe()
+        .atomic()
+        .cmd("RL.FIXED")
+        .arg("m")
+        .arg(2)
+        .arg("1h")
+        .cmd("RL.FIXED")
+        .arg("m")
+        .arg(2)
+        .arg("1h")
+        .cmd("RL.FIXED")
+        .arg("m")
+        .arg(2)
+        .arg("1h")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(v.iter().map(|r| r[0]).collect::<Vec<_>>(), [1, 1, 0]);
-    let r: Vec<i64> = redis::cmd("EVAL").arg("return redis.call('RL.TOKEN', KEYS[1], 3, 1, '1h', 'COST', 2)").arg(1).arg("lua").query(&mut c).unwrap();
+    let r: Vec<i64> =
+        redis::cmd("EVAL").arg("return redis.call('RL.TOKEN', KEYS[1], 3, 1, '1h', 'COST', 2)").arg(1).arg("lua").query(&mut c).unwrap();
     assert_eq!(r[..3], [1, 3, 1]);
 }
 

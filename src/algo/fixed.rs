@@ -168,7 +168,8 @@ mod tests {
                 let peek = rng.chance(10);
                 let before = key.clone();
                 let reply = call(&mut key, now, p, cost, peek);
-                let in_window: u64 = admitted.iter().filter(|(t, _)| window_start(*t, p.window) == window_start(now, p.window)).map(|e| e.1).sum();
+                let in_window: u64 =
+                    admitted.iter().filter(|(t, _)| window_start(*t, p.window) == window_start(now, p.window)).map(|e| e.1).sum();
                 // remaining is exactly the largest cost a fresh call would admit now.
                 check_remaining(&before, now, p, reply, cost, peek);
                 if reply.allowed && !peek {

@@ -44,13 +44,7 @@ pub struct Reply {
 impl Reply {
     /// The reply as the five integers sent to the client.
     pub fn to_array(&self) -> [i64; 5] {
-        [
-            i64::from(self.allowed),
-            to_reply_int(self.limit),
-            to_reply_int(self.remaining),
-            self.retry_after_ms,
-            self.reset_after_ms,
-        ]
+        [i64::from(self.allowed), to_reply_int(self.limit), to_reply_int(self.remaining), self.retry_after_ms, self.reset_after_ms]
     }
 }
 
@@ -90,7 +84,7 @@ pub fn div_ceil(value: u128, divisor: u128) -> u128 {
     if divisor == 0 {
         return u128::MAX;
     }
-    value / divisor + u128::from(value % divisor != 0)
+    value / divisor + u128::from(!value.is_multiple_of(divisor))
 }
 
 /// Absolute expiry times are sent to Redis as signed 64-bit integers (PXAT); clamp.

@@ -71,10 +71,7 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
                 // Both counters are gone once the next window has passed too.
                 reset_after_ms: wait_ms(end + w - u128::from(now)),
             },
-            store: Some(Store {
-                state: SlidingState { window: p.window, start, prev, cur: new_cur },
-                expire_at: clamp_time(end + w),
-            }),
+            store: Some(Store { state: SlidingState { window: p.window, start, prev, cur: new_cur }, expire_at: clamp_time(end + w) }),
         };
     }
 
@@ -100,13 +97,7 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
 /// The instant from which no event counts any more (`now` if none does).
 fn empty_at(events: &[(u128, u64); 2], now: Millis, w: u128) -> u128 {
     let now = u128::from(now);
-    events
-        .iter()
-        .filter(|(_, count)| *count > 0)
-        .map(|&(at, _)| at - at % w + 2 * w)
-        .filter(|gone| *gone > now)
-        .max()
-        .unwrap_or(now)
+    events.iter().filter(|(_, count)| *count > 0).map(|&(at, _)| at - at % w + 2 * w).filter(|gone| *gone > now).max().unwrap_or(now)
 }
 
 /// The first instant `t >= now` at which a request of `cost` (<= limit) is admitted if no
@@ -119,12 +110,8 @@ fn empty_at(events: &[(u128, u64); 2], now: Millis, w: u128) -> u128 {
 fn admitted_at(events: &[(u128, u64); 2], now: Millis, w: u128, limit: u64, cost: u64) -> u128 {
     let now = u128::from(now);
     let current = now - now % w;
-    let mut candidates = [current; 5];
-    for (i, &(at, _)) in events.iter().enumerate() {
-        let own = at - at % w;
-        candidates[1 + 2 * i] = own + w;
-        candidates[2 + 2 * i] = own + 2 * w;
-    }
+    let own = |i: usize| events.get(i).map_or(current, |&(at, _)| at - at % w);
+    let mut candidates = [current, own(0) + w, own(0) + 2 * w, own(1) + w, own(1) + 2 * w];
     candidates.sort_unstable();
     for &window_start in candidates.iter().filter(|s| **s >= current) {
         let t0 = now.max(window_start);
@@ -239,7 +226,9 @@ mod tests {
                 let reply = call(&mut key, now, p, cost, peek);
                 if !clock_steps_back {
                     let start = window_start(now, p.window);
-                    let units = |from: u64, to: u64| -> u128 { admitted.iter().filter(|(t, _)| *t >= from && *t < to).map(|e| u128::from(e.1)).sum() };
+                    let units = |from: u64, to: u64| -> u128 {
+                        admitted.iter().filter(|(t, _)| *t >= from && *t < to).map(|e| u128::from(e.1)).sum()
+                    };
                     let cur = units(start, start + p.window);
                     let prev = units(start.saturating_sub(p.window), start);
                     let prev = if start >= p.window { prev } else { 0 };
@@ -260,7 +249,10 @@ mod tests {
                 assert!(!call(&mut after.clone(), now, p, k + 1, true).allowed);
                 if !reply.allowed && reply.retry_after_ms != NEVER {
                     let wait = reply.retry_after_ms as u64;
-                    assert!(call(&mut before.clone(), now + wait, p, cost, true).allowed, "waiting retry_after does not admit: {p:?} {before:?} now {now} cost {cost} {reply:?}");
+                    assert!(
+                        call(&mut before.clone(), now + wait, p, cost, true).allowed,
+                        "waiting retry_after does not admit: {p:?} {before:?} now {now} cost {cost} {reply:?}"
+                    );
                     if !clock_steps_back {
                         assert!(!call(&mut before.clone(), now + wait - 1, p, cost, true).allowed, "not minimal");
                     }

@@ -11,7 +11,7 @@ impl Rng {
         Rng(seed | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -20,18 +20,18 @@ impl Rng {
 
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+        lo + self.next_u64() % (hi - lo + 1)
     }
 
     /// True one time in `n`.
     pub fn chance(&mut self, n: u64) -> bool {
-        self.next() % n == 0
+        self.next_u64().is_multiple_of(n)
     }
 
     /// The next arrival: mostly small steps, sometimes bursts at the same instant, sometimes
     /// long gaps, and now and then the clock stepping back.
     pub fn advance(&mut self, now: Millis, span: u64) -> Millis {
-        match self.next() % 10 {
+        match self.next_u64() % 10 {
             0 => now,
             1 => now + self.range(0, span * 4),
             2 if now > span => now - self.range(0, span),
@@ -41,7 +41,7 @@ impl Rng {
 
     /// Like `advance`, but time never goes back: for properties that assume a sane clock.
     pub fn forward(&mut self, now: Millis, span: u64) -> Millis {
-        match self.next() % 10 {
+        match self.next_u64() % 10 {
             0 => now,
             1 => now + self.range(0, span * 4),
             _ => now + self.range(0, span / 8 + 1),

@@ -204,7 +204,10 @@ mod tests {
                 assert!(!call(&mut after.clone(), now, p, k + 1, true).allowed);
                 if !reply.allowed && reply.retry_after_ms != NEVER {
                     let wait = reply.retry_after_ms as u64;
-                    assert!(call(&mut before.clone(), now + wait, p, cost, true).allowed, "retry_after does not admit: {p:?} {before:?} now {now} cost {cost} {reply:?}");
+                    assert!(
+                        call(&mut before.clone(), now + wait, p, cost, true).allowed,
+                        "retry_after does not admit: {p:?} {before:?} now {now} cost {cost} {reply:?}"
+                    );
                     assert!(!call(&mut before.clone(), now + wait - 1, p, cost, true).allowed, "retry_after not minimal");
                 }
             }

@@ -63,13 +63,8 @@ impl<'a> LogView<'a> {
         });
         let mut word = || words.next().ok_or(StateError::Unreadable);
         let offset = |v: u64| usize::try_from(v).map_err(|_| StateError::Unreadable);
-        let header = Header {
-            head_off: offset(word()?)?,
-            head_time: word()?,
-            total_units: word()?,
-            last_off: offset(word()?)?,
-            last_time: word()?,
-        };
+        let header =
+            Header { head_off: offset(word()?)?, head_time: word()?, total_units: word()?, last_off: offset(word()?)?, last_time: word()? };
         let in_order = MAGIC.len() <= header.head_off && header.head_off <= header.last_off && header.last_off < entries_end;
         if !in_order || header.head_time > header.last_time {
             return Err(StateError::Unreadable);
@@ -172,13 +167,8 @@ fn fresh(append: Entry) -> Buf {
     buf.extend(MAGIC);
     push_varint(&mut buf, 0);
     push_varint(&mut buf, append.units);
-    let header = Header {
-        head_off: MAGIC.len(),
-        head_time: append.at,
-        total_units: append.units,
-        last_off: MAGIC.len(),
-        last_time: append.at,
-    };
+    let header =
+        Header { head_off: MAGIC.len(), head_time: append.at, total_units: append.units, last_off: MAGIC.len(), last_time: append.at };
     buf.extend(&header.encode());
     buf
 }
@@ -356,7 +346,7 @@ mod tests {
             let mut bytes = good.to_vec();
             for _ in 0..rng.range(1, 4) {
                 let i = rng.range(0, bytes.len() as u64 - 1) as usize;
-                bytes[i] = rng.next() as u8;
+                bytes[i] = rng.next_u64() as u8;
             }
             if rng.chance(3) {
                 bytes.truncate(rng.range(0, bytes.len() as u64) as usize);
@@ -392,7 +382,11 @@ mod tests {
                     model.clear();
                     model_expire = None;
                 }
-                let summary = LogSummary { total_units: model.iter().map(|e| e.units).sum(), newest: model.last().map(|e| e.at), expire_at: model_expire };
+                let summary = LogSummary {
+                    total_units: model.iter().map(|e| e.units).sum(),
+                    newest: model.last().map(|e| e.at),
+                    expire_at: model_expire,
+                };
                 let d = decide(model.iter().map(|e| Ok::<_, StateError>(*e)), summary, now, p, Request { cost, peek }).unwrap();
                 if let Some(c) = d.change {
                     model.drain(..c.expired_entries);

@@ -118,8 +118,9 @@ impl OpenKey {
 
 impl Drop for OpenKey {
     fn drop(&mut self) {
-        // SAFETY: self.key was opened by OpenKey::open and is closed exactly once.
+        // SAFETY: the pointer is written once by RedisModule_Init and only read afterwards.
         if let Some(close) = unsafe { raw::RedisModule_CloseKey } {
+            // SAFETY: self.key was opened by OpenKey::open and is closed exactly once, here.
             unsafe { close(self.key) };
         }
     }

@@ -48,7 +48,8 @@ impl Server {
         let dir = std::env::temp_dir().join(format!("rl-test-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut args: Vec<String> = vec!["--bind".into(), "127.0.0.1".into(), "--save".into(), "".into(), "--dir".into(), dir.display().to_string()];
+        let mut args: Vec<String> =
+            vec!["--bind".into(), "127.0.0.1".into(), "--save".into(), "".into(), "--dir".into(), dir.display().to_string()];
         if module {
             args.push("--loadmodule".into());
             args.push(module_path().display().to_string());

@@ -1,0 +1,166 @@
+//! Effects replication and persistence: replicas (without the module) and the AOF hold
+//! exactly the primary's state; calls that change nothing write nothing.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+fn info_field(con: &mut Connection, section: &str, field: &str) -> String {
+    let info: String = redis::cmd("INFO").arg(section).query(con).expect("INFO");
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap_or("").trim().to_owned()
+}
+
+fn start_replica_of(primary: &Server) -> Server {
+    let replica = Server::start_with(false, &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut c = replica.connect();
+    assert!(
+        eventually(Duration::from_secs(10), || info_field(&mut c, "replication", "master_link_status") == "up"),
+        "replica never synced"
+    );
+    replica
+}
+
+/// A deterministic mix of every command: admissions, denials, PEEKs, costs, limit changes,
+/// MULTI and Lua, over many keys.
+fn traffic(con: &mut Connection, rounds: u64) {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..rounds {
+        let key = format!("k{}", next() % 40);
+        let cost = (1 + next() % 3).to_string();
+        let limit = (5 + next() % 3).to_string();
+        let peek = next() % 8 == 0;
+        let mut args: Vec<String> = match next() % 4 {
+            0 => vec!["RL.FIXED".into(), format!("f:{key}"), limit, "1h".into()],
+            1 => vec!["RL.SLIDING".into(), format!("s:{key}"), limit, "1h".into()],
+            2 => vec!["RL.LOG".into(), format!("l:{key}"), limit, "1h".into()],
+            _ => vec!["RL.TOKEN".into(), format!("t:{key}"), limit, "1".into(), "1s".into()],
+        };
+        args.extend(["COST".into(), cost]);
+        if peek {
+            args.push("PEEK".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        match next() % 10 {
+            0 => {
+                let _: Vec<Vec<i64>> =
+                    redis::pipe().atomic().cmd(args[0]).arg(&args[1..]).cmd(args[0]).arg(&args[1..]).query(con).expect("MULTI");
+            }
+            1 => {
+                let script = "return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))";
+                let _: Vec<i64> = redis::cmd("EVAL").arg(script).arg(1).arg(args[1]).arg(args[0]).arg(&args[2..]).query(con).expect("EVAL");
+            }
+            _ => {
+                rl(con, &args);
+            }
+        }
+    }
+}
+
+fn wait_for_replica(primary: &mut Connection) {
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(primary).expect("WAIT");
+    assert_eq!(acked, 1, "replica did not acknowledge");
+}
+
+#[test]
+fn replica_without_module_is_byte_identical() {
+    let primary = Server::start();
+    let replica = start_replica_of(&primary);
+    let mut p = primary.connect();
+    let mut r = replica.connect();
+    traffic(&mut p, 3000);
+    wait_for_replica(&mut p);
+    let expected = snapshot(&mut p);
+    assert!(expected.len() > 100, "traffic made {} keys", expected.len());
+    assert_eq!(snapshot(&mut r), expected);
+}
+
+#[test]
+fn replica_follows_log_appends_merges_and_compaction() {
+    let primary = Server::start();
+    let replica = start_replica_of(&primary);
+    let mut p = primary.connect();
+    let mut r = replica.connect();
+    // A short window and steady traffic: entries leave, the dead prefix grows, the log is
+    // compacted (SET) between appends (SETRANGE) and expiry moves (PEXPIREAT).
+    let mut compacted_seen = false;
+    let mut longest = 0;
+    for i in 0..400 {
+        rl(&mut p, &["RL.LOG", "log", "1000", "40ms", "COST", &(1 + i % 3).to_string()]);
+        let len = get_bytes(&mut p, "log").map_or(0, |v| v.len());
+        compacted_seen |= len < longest;
+        longest = longest.max(len);
+        if i % 50 == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if i % 3 == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    assert!(compacted_seen, "the log was never compacted (longest {longest} bytes)");
+    wait_for_replica(&mut p);
+    let on_primary = (get_bytes(&mut p, "log"), pexpiretime(&mut p, "log"));
+    assert_eq!((get_bytes(&mut r, "log"), pexpiretime(&mut r, "log")), on_primary);
+    assert!(on_primary.0.is_some());
+}
+
+/// Total size of the AOF files: what was propagated.
+fn aof_bytes(server: &Server) -> u64 {
+    let dir = server.dir.join("appendonlydir");
+    std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
+}
+
+#[test]
+fn peek_and_denials_replicate_nothing() {
+    let s = Server::start_with(true, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.connect();
+    let calls: [&[&str]; 4] =
+        [&["RL.FIXED", "f", "2", "1h"], &["RL.SLIDING", "s", "2", "1h"], &["RL.LOG", "l", "2", "1h"], &["RL.TOKEN", "t", "2", "1", "1h"]];
+    for call in calls {
+        let before = aof_bytes(&s);
+        assert_eq!(rl(&mut c, call)[0], 1);
+        let after_admit = aof_bytes(&s);
+        assert!(after_admit > before, "{call:?}: an admission must be propagated");
+        let mut peek = call.to_vec();
+        peek.push("PEEK");
+        rl(&mut c, &peek);
+        let mut denied = call.to_vec();
+        denied.extend(["COST", "2"]);
+        assert_eq!(rl(&mut c, &denied)[0], 0);
+        assert_eq!(aof_bytes(&s), after_admit, "{call:?}: PEEK or a denial was propagated");
+    }
+}
+
+#[test]
+fn aof_restart_keeps_every_limiter() {
+    let mut s = Server::start_with(true, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.connect();
+    traffic(&mut c, 1500);
+    let before = snapshot(&mut c);
+    s.restart();
+    let mut c = s.connect();
+    assert_eq!(snapshot(&mut c), before);
+    // And the limiters carry on from there: a full FIXED key stays full.
+    rl(&mut c, &["RL.FIXED", "full", "1", "1h"]);
+    s.restart();
+    let mut c = s.connect();
+    assert_eq!(rl(&mut c, &["RL.FIXED", "full", "1", "1h"])[0], 0);
+}
+
+#[test]
+fn rdb_restart_keeps_every_limiter() {
+    let mut s = Server::start();
+    let mut c = s.connect();
+    traffic(&mut c, 1500);
+    let before = snapshot(&mut c);
+    run(&mut c, &["SAVE"]);
+    s.restart();
+    let mut c = s.connect();
+    assert_eq!(snapshot(&mut c), before);
+}

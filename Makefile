@@ -1,0 +1,48 @@
+# redis-ratelimit: `make run` serves, `make test` checks everything. Both install what is
+# missing first (Debian: redis-server, libclang-dev for the bindgen step of redis-module).
+
+MODULE  := target/release/libredis_ratelimit.so
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Seconds of criterion measurement per benchmark.
+BENCH_TIME ?= 3
+
+.PHONY: all deps build run test check unit integration bench clean
+
+all: build
+
+# Installs the Debian packages the build and the tests need, only when they are absent.
+deps:
+	@if ! command -v redis-server >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then \
+		echo "Installing redis-server and libclang-dev (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server libclang-dev >/dev/null; \
+	fi
+	@command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (rustup.rs)"; exit 1; }
+
+build: deps
+	cargo build --release
+
+# redis-server in the foreground with the module loaded (redis.conf.example, port 6399).
+run: build
+	redis-server redis.conf.example
+
+# Format, lints, unit and property tests of the pure core, then every integration test
+# against real redis-server processes started on free loopback ports.
+test: deps check unit integration
+
+check:
+	cargo fmt --check
+	cargo clippy --release --all-targets -- -D warnings
+
+unit:
+	cargo test --release --lib
+
+integration: build
+	cargo test --release --tests
+
+# Criterion benches of the pure core (ns per decision).
+bench: deps
+	cargo bench --features system-alloc --bench core -- --warm-up-time 1 --measurement-time $(BENCH_TIME)
+
+clean:
+	cargo clean

@@ -15,7 +15,7 @@ deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then \
 		echo "Installing redis-server and libclang-dev (Debian packages)"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server libclang-dev >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server libclang-dev >/dev/null; \
 	fi
 	@command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (rustup.rs)"; exit 1; }
 
@@ -38,7 +38,7 @@ unit:
 	cargo test --release --lib
 
 integration: build
-	cargo test --release --tests
+	cargo test --release --test '*'
 
 # Criterion benches of the pure core (ns per decision).
 bench: deps

@@ -116,7 +116,8 @@ fn benchmark(port: u16, pipeline: u64, requests: u64, args: &[String]) -> Sample
         .expect("run redis-benchmark (it comes with redis-server)");
     let text = String::from_utf8_lossy(&out.stdout);
     // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    let line = text.lines().find(|l| !l.starts_with("\"test\"") && l.contains(',')).unwrap_or_else(|| panic!("no result for {args:?}: {text}"));
+    let line =
+        text.lines().find(|l| !l.starts_with("\"test\"") && l.contains(',')).unwrap_or_else(|| panic!("no result for {args:?}: {text}"));
     let fields: Vec<f64> = line.rsplit("\",\"").map(|f| f.trim_matches('"').parse().unwrap_or(f64::NAN)).collect();
     // rsplit: fields[0] = max, [1] = p99, [2] = p95, [3] = p50, [4] = min, [5] = avg, [6] = rps.
     Sample { ops: fields[6], p50: fields[3], p99: fields[1] }
@@ -194,10 +195,24 @@ fn memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
         ("RL.SLIDING", Box::new(|i| redis::cmd("RL.SLIDING").arg(format!("s:{i}")).arg(1000).arg("1h").clone())),
         ("RL.TOKEN", Box::new(|i| redis::cmd("RL.TOKEN").arg(format!("t:{i}")).arg(1000).arg(1000).arg("1h").clone())),
         ("RL.LOG", Box::new(|i| redis::cmd("RL.LOG").arg(format!("l:{i}")).arg(1000).arg("1h").clone())),
-        ("Lua fixed (string)", Box::new(|i| redis::cmd("EVALSHA").arg(&shas["fixed"]).arg(1).arg(format!("lf:{i}")).arg(1000).arg(3600).clone())),
-        ("Lua sliding (2 strings)", Box::new(|i| redis::cmd("EVALSHA").arg(&shas["sliding"]).arg(1).arg(format!("ls:{i}")).arg(1000).arg(3_600_000).clone())),
-        ("Lua token (hash)", Box::new(|i| redis::cmd("EVALSHA").arg(&shas["token"]).arg(1).arg(format!("lt:{i}")).arg(1000).arg(1000).arg(3_600_000).clone())),
-        ("Lua log (sorted set)", Box::new(|i| redis::cmd("EVALSHA").arg(&shas["log"]).arg(1).arg(format!("ll:{i}")).arg(1000).arg(3_600_000).clone())),
+        (
+            "Lua fixed (string)",
+            Box::new(|i| redis::cmd("EVALSHA").arg(&shas["fixed"]).arg(1).arg(format!("lf:{i}")).arg(1000).arg(3600).clone()),
+        ),
+        (
+            "Lua sliding (2 strings)",
+            Box::new(|i| redis::cmd("EVALSHA").arg(&shas["sliding"]).arg(1).arg(format!("ls:{i}")).arg(1000).arg(3_600_000).clone()),
+        ),
+        (
+            "Lua token (hash)",
+            Box::new(|i| {
+                redis::cmd("EVALSHA").arg(&shas["token"]).arg(1).arg(format!("lt:{i}")).arg(1000).arg(1000).arg(3_600_000).clone()
+            }),
+        ),
+        (
+            "Lua log (sorted set)",
+            Box::new(|i| redis::cmd("EVALSHA").arg(&shas["log"]).arg(1).arg(format!("ll:{i}")).arg(1000).arg(3_600_000).clone()),
+        ),
     ];
     for (name, cmd) in per_key {
         let b = bytes_per(con, keys, |c| fill(c, keys, cmd));
@@ -238,7 +253,13 @@ fn main() {
     }
     let pxat = server_ms(&mut con) + 3_600_000;
     let all = cases(&shas, pxat);
-    let version: String = redis::cmd("INFO").arg("server").query::<String>(&mut con).expect("INFO").lines().find_map(|l| l.strip_prefix("redis_version:").map(str::to_owned)).unwrap_or_default();
+    let version: String = redis::cmd("INFO")
+        .arg("server")
+        .query::<String>(&mut con)
+        .expect("INFO")
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:").map(str::to_owned))
+        .unwrap_or_default();
     println!("# redis-ratelimit benchmark: redis {version}, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
     let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "pipelined,single,memory,replica".to_owned());

@@ -57,7 +57,7 @@ fn sliding_weights_the_previous_window() {
     let w = 10_000;
     let start = now - now % w;
     // Previous window held 10, current 2; at elapsed e the estimate is 2 + 10*(w-e)/w.
-    run(&mut c, &["SET", "k", &format!("S:{w}:{start}:10:2"), "PX", "60000"]);
+    set_bytes(&mut c, "k", &sliding_value(w as u64, start as u64, 10, 2), Some(60_000));
     let (r, t0, t1) = timed(&mut c, &["RL.SLIDING", "k", "20", "10s", "PEEK"]);
     let remaining = |t: i64| (20 * w - 2 * w - 10 * (w - (t - start))) / w;
     assert_between("remaining", r[2], remaining(t0), remaining(t1));
@@ -75,8 +75,7 @@ fn sliding_admission_and_expiry_follow_the_formula() {
     let start = t0 - t0 % HOUR;
     // Expires when neither counter can matter: end of the next window.
     assert_eq!(pexpiretime(&mut c, "k"), start + 2 * HOUR);
-    let stored = String::from_utf8(get_bytes(&mut c, "k").unwrap()).unwrap();
-    assert_eq!(stored, format!("S:{HOUR}:{start}:0:5"));
+    assert_eq!(get_bytes(&mut c, "k"), Some(sliding_value(HOUR as u64, start as u64, 0, 5)));
     let r = rl(&mut c, &["RL.SLIDING", "k", "5", "1h"]);
     assert_eq!(r[..3], [0, 5, 0]);
     assert!(r[3] > 0 && r[3] <= 2 * HOUR, "retry {}", r[3]);
@@ -106,11 +105,11 @@ fn log_is_exact_and_retry_waits_for_the_oldest_units() {
 fn token_bucket_starts_full_and_refills_continuously() {
     let s = Server::start();
     let mut c = s.connect();
-    let (r, t0, _) = timed(&mut c, &["RL.TOKEN", "k", "10", "10", "1s", "COST", "10"]);
+    let (r, t0, t1) = timed(&mut c, &["RL.TOKEN", "k", "10", "10", "1s", "COST", "10"]);
     assert_eq!(r, [1, 10, 0, 0, 1000]);
-    let stored = String::from_utf8(get_bytes(&mut c, "k").unwrap()).unwrap();
     // The deficit, in 1/period tokens, as of the call.
-    assert!(stored.starts_with("T:1000:") && stored.ends_with(":10000"), "{stored}");
+    let stored = get_bytes(&mut c, "k").unwrap();
+    assert!((t0..=t1).any(|t| stored == token_value(1000, t as u64, 10_000)), "{stored:?}");
     assert_between("expiry", pexpiretime(&mut c, "k"), t0 + 1000, t0 + 1000 + 50);
     let r = rl(&mut c, &["RL.TOKEN", "k", "10", "10", "1s"]);
     assert_eq!(r[..3], [0, 10, 0]);
@@ -292,7 +291,7 @@ fn unreadable_or_foreign_state_is_a_clear_error_and_untouched() {
         }
     }
     assert_eq!(err(&mut c, &["RL.FIXED", "neg", "5", "1h"]), "ERR key holds RL.FIXED state out of range");
-    run(&mut c, &["SET", "badtoken", "T:0:0:0"]);
+    set_bytes(&mut c, "badtoken", &token_value(0, 0, 0), None);
     assert_eq!(err(&mut c, &["RL.TOKEN", "badtoken", "5", "1", "1s"]), "ERR key holds RL.TOKEN state out of range");
     run(&mut c, &["DEL", "badtoken"]);
     assert_eq!(snapshot(&mut c), before);
@@ -362,9 +361,9 @@ fn state_stored_in_the_future_is_treated_as_now() {
     let now = server_ms(&mut c);
     let ahead = now + 20_000;
     let start = ahead - ahead % 1000;
-    run(&mut c, &["SET", "s", &format!("S:1000:{start}:0:5"), "PX", "60000"]);
+    set_bytes(&mut c, "s", &sliding_value(1000, start as u64, 0, 5), Some(60_000));
     assert_eq!(rl(&mut c, &["RL.SLIDING", "s", "5", "1s"])[..3], [0, 5, 0]);
-    run(&mut c, &["SET", "t", &format!("T:1000:{ahead}:5000"), "PX", "60000"]);
+    set_bytes(&mut c, "t", &token_value(1000, ahead as u64, 5000), Some(60_000));
     let r = rl(&mut c, &["RL.TOKEN", "t", "5", "1", "1s"]);
     assert_eq!(r[..3], [0, 5, 0]);
     // Nothing refills until the clock has caught up with the stored update.

@@ -20,25 +20,26 @@ pub struct SlidingState {
 /// have happened (the last millisecond of its window). With unchanged numbers and a forward
 /// clock, counting these events in the current windows is exactly the two-window rotation;
 /// when the window length changed it errs towards counting, never towards admitting.
-fn events(s: &SlidingState) -> [(u128, u64); 2] {
-    let cur_at = u128::from(s.start) + u128::from(s.window) - 1;
+/// (start, window <= 2^63-1, so the instants fit in 64 bits.)
+fn events(s: &SlidingState) -> [(u64, u64); 2] {
+    let cur_at = s.start.saturating_add(s.window) - 1;
     // A previous window before the epoch held nothing.
-    let prev = if s.start > 0 { (u128::from(s.start) - 1, s.prev) } else { (0, 0) };
+    let prev = if s.start > 0 { (s.start - 1, s.prev) } else { (0, 0) };
     [prev, (cur_at, s.cur)]
 }
 
 /// The (fading, full) counters at `t`: events in the window containing `t` (or later: an
 /// event in the future, left by a clock that has since gone back, is treated as now) count
 /// fully; events in the window before fade; older ones are gone.
-fn counters_at(events: &[(u128, u64); 2], t: u128, w: u128) -> (u64, u64) {
-    let start = t - t % w;
+fn counters_at(events: &[(u64, u64); 2], t: u64, w: u64) -> (u64, u64) {
+    let start = window_start(t, w);
     let mut fading = 0u64;
     let mut full = 0u64;
     for &(at, count) in events {
         let at = at.min(t);
         if at >= start {
             full = full.saturating_add(count);
-        } else if at + w >= start {
+        } else if u128::from(at) + u128::from(w) >= u128::from(start) {
             fading = fading.saturating_add(count);
         }
     }
@@ -52,12 +53,17 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
     let start = window_start(now, p.window);
     let end = u128::from(start) + w;
     let events = stored.map_or([(0, 0); 2], |(s, _)| events(&s));
-    let (prev, cur) = counters_at(&events, u128::from(now), w);
+    let (prev, cur) = counters_at(&events, now, p.window);
     let elapsed = u128::from(now - start);
     // estimate * window, exactly.
     let weighted = u128::from(cur) * w + u128::from(prev) * (w - elapsed);
     let capacity = u128::from(p.limit) * w;
-    let remaining_now = u64::try_from(capacity.saturating_sub(weighted) / w).unwrap_or(u64::MAX);
+    let room = capacity.saturating_sub(weighted);
+    // Both fit in 64 bits in every realistic call: divide there (128-bit division is a call).
+    let remaining_now = match (u64::try_from(room), u64::try_from(w)) {
+        (Ok(room), Ok(w)) => room / w,
+        _ => u64::try_from(room / w).unwrap_or(u64::MAX),
+    };
     let fits = req.cost <= remaining_now;
 
     if fits && !req.peek {
@@ -95,9 +101,10 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
 }
 
 /// The instant from which no event counts any more (`now` if none does).
-fn empty_at(events: &[(u128, u64); 2], now: Millis, w: u128) -> u128 {
+fn empty_at(events: &[(u64, u64); 2], now: Millis, w: u128) -> u128 {
     let now = u128::from(now);
-    events.iter().filter(|(_, count)| *count > 0).map(|&(at, _)| at - at % w + 2 * w).filter(|gone| *gone > now).max().unwrap_or(now)
+    let gone_at = |at: u64| u128::from(at) - u128::from(at) % w + 2 * w;
+    events.iter().filter(|(_, count)| *count > 0).map(|&(at, _)| gone_at(at)).filter(|gone| *gone > now).max().unwrap_or(now)
 }
 
 /// The first instant `t >= now` at which a request of `cost` (<= limit) is admitted if no
@@ -107,15 +114,16 @@ fn empty_at(events: &[(u128, u64); 2], now: Millis, w: u128) -> u128 {
 /// `full*w + fading*(window_end - t) + cost*w <= limit*w` solves for `t` directly. The
 /// counters change only where an event starts to fade or is gone, so the current window and
 /// those two windows per event are the only ones to try, earliest first.
-fn admitted_at(events: &[(u128, u64); 2], now: Millis, w: u128, limit: u64, cost: u64) -> u128 {
+fn admitted_at(events: &[(u64, u64); 2], now: Millis, w: u128, limit: u64, cost: u64) -> u128 {
     let now = u128::from(now);
     let current = now - now % w;
-    let own = |i: usize| events.get(i).map_or(current, |&(at, _)| at - at % w);
+    let own = |i: usize| events.get(i).map_or(current, |&(at, _)| u128::from(at) - u128::from(at) % w);
     let mut candidates = [current, own(0) + w, own(0) + 2 * w, own(1) + w, own(1) + 2 * w];
     candidates.sort_unstable();
     for &window_start in candidates.iter().filter(|s| **s >= current) {
         let t0 = now.max(window_start);
-        let (fading, full) = counters_at(events, t0, w);
+        // t0 <= now + 3 windows and w <= 2^63-1; clamp rather than wrap for the u64 helper.
+        let (fading, full) = counters_at(events, u64::try_from(t0).unwrap_or(u64::MAX), u64::try_from(w).unwrap_or(u64::MAX));
         let Some(room) = u128::from(limit).checked_sub(u128::from(full) + u128::from(cost)) else {
             continue;
         };

@@ -46,8 +46,8 @@ mod tests {
         assert_eq!(decode(b""), Err(StateError::Unreadable));
         assert_eq!(decode(b"1.5"), Err(StateError::Unreadable));
         assert_eq!(decode(b"abc"), Err(StateError::Unreadable));
-        assert_eq!(decode(b"S:1:2:3:4"), Err(StateError::OtherCommand(Kind::Sliding)));
-        assert_eq!(decode(b"T:1:2:3"), Err(StateError::OtherCommand(Kind::Token)));
+        assert_eq!(decode(b"\x01\x01\x02\x03\x04"), Err(StateError::OtherCommand(Kind::Sliding)));
+        assert_eq!(decode(b"\x02\x01\x02\x03"), Err(StateError::OtherCommand(Kind::Token)));
         assert_eq!(decode(b"L:\x01"), Err(StateError::OtherCommand(Kind::Log)));
     }
 }

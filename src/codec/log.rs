@@ -13,6 +13,7 @@
 //! the head offset; once the dead prefix outweighs the live part, the value is rewritten
 //! compacted with one `SET ... PXAT` (amortised O(1) per request).
 
+use super::varint;
 use super::{foreign, Buf, Kind, StateError, Write};
 use crate::algo::log::{Entry, LogChange, LogSummary};
 use crate::algo::Millis;
@@ -101,8 +102,8 @@ impl Entries<'_> {
         }
         let start = self.off;
         let entry = (|| {
-            let delta = read_varint(self.bytes, &mut self.off, self.end)?;
-            let units = read_varint(self.bytes, &mut self.off, self.end)?;
+            let delta = varint::read_u64(self.bytes, &mut self.off, self.end)?;
+            let units = varint::read_u64(self.bytes, &mut self.off, self.end)?;
             // The head's own delta points at a dropped entry: its time is the header's.
             if !self.first {
                 self.time = self.time.checked_add(delta)?;
@@ -128,45 +129,12 @@ impl Iterator for Entries<'_> {
     }
 }
 
-fn read_varint(bytes: &[u8], off: &mut usize, end: usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        if *off >= end {
-            return None;
-        }
-        let b = *bytes.get(*off)?;
-        *off += 1;
-        value |= u64::from(b & 0x7f).checked_shl(shift)?;
-        if b & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-fn push_varint(buf: &mut Buf, mut value: u64) {
-    let mut tmp = [0u8; 10];
-    let mut n = 0;
-    for slot in tmp.iter_mut() {
-        // value & 0x7f < 128: the cast keeps every bit.
-        let low = (value & 0x7f) as u8;
-        value >>= 7;
-        n += 1;
-        if value == 0 {
-            *slot = low;
-            break;
-        }
-        *slot = low | 0x80;
-    }
-    buf.extend(tmp.get(..n).unwrap_or_default());
-}
-
 /// The value of a log holding one entry.
 fn fresh(append: Entry) -> Buf {
     let mut buf = Buf::default();
     buf.extend(MAGIC);
-    push_varint(&mut buf, 0);
-    push_varint(&mut buf, append.units);
+    varint::push(&mut buf, 0);
+    varint::push(&mut buf, append.units.into());
     let header =
         Header { head_off: MAGIC.len(), head_time: append.at, total_units: append.units, last_off: MAGIC.len(), last_time: append.at };
     buf.extend(&header.encode());
@@ -191,16 +159,16 @@ pub fn write(view: Option<&LogView<'_>>, change: &LogChange) -> Result<Write, St
     let merge = change.append.at == h.last_time && new_head.is_some();
     let (write_at, entry) = if merge {
         let mut at = h.last_off;
-        let delta = read_varint(view.bytes, &mut at, view.entries_end).ok_or(StateError::Unreadable)?;
-        let units = read_varint(view.bytes, &mut at, view.entries_end).ok_or(StateError::Unreadable)?;
+        let delta = varint::read_u64(view.bytes, &mut at, view.entries_end).ok_or(StateError::Unreadable)?;
+        let units = varint::read_u64(view.bytes, &mut at, view.entries_end).ok_or(StateError::Unreadable)?;
         let mut entry = Buf::default();
-        push_varint(&mut entry, delta);
-        push_varint(&mut entry, units.saturating_add(change.append.units));
+        varint::push(&mut entry, delta.into());
+        varint::push(&mut entry, units.saturating_add(change.append.units).into());
         (h.last_off, entry)
     } else {
         let mut entry = Buf::default();
-        push_varint(&mut entry, change.append.at.saturating_sub(h.last_time));
-        push_varint(&mut entry, change.append.units);
+        varint::push(&mut entry, change.append.at.saturating_sub(h.last_time).into());
+        varint::push(&mut entry, change.append.units.into());
         (view.entries_end, entry)
     };
     let (head_off, head_time) = new_head.map_or((write_at, change.append.at), |(off, e)| (off, e.at));
@@ -275,19 +243,6 @@ mod tests {
             }
             d.reply
         }
-    }
-
-    #[test]
-    fn varints_round_trip() {
-        for v in [0, 1, 127, 128, 300, u64::MAX / 3, u64::MAX] {
-            let mut b = Buf::default();
-            push_varint(&mut b, v);
-            let mut off = 0;
-            assert_eq!(read_varint(b.as_slice(), &mut off, b.as_slice().len()), Some(v));
-            assert_eq!(off, b.as_slice().len());
-        }
-        assert_eq!(read_varint(&[0x80, 0x80], &mut 0, 2), None);
-        assert_eq!(read_varint(&[0xff; 11], &mut 0, 11), None);
     }
 
     #[test]

@@ -3,14 +3,16 @@
 //!
 //! Every format is told apart from every other by its first bytes, so one key used with two
 //! RL commands is an error, never a silent reinterpretation:
-//! RL.FIXED is a bare decimal count (so `GET` shows it), RL.SLIDING `S:...`, RL.TOKEN `T:...`
-//! (short decimal text), RL.LOG `L:` followed by binary entries.
+//! RL.FIXED is a bare decimal count (so `GET` shows it); RL.SLIDING starts with the byte 0x01
+//! and RL.TOKEN with 0x02 (compact binary: varints), RL.LOG with `L:` (binary entries). No
+//! hand-written text starts with a control byte.
 
 pub mod fixed;
 pub mod log;
 pub mod sliding;
 pub mod text;
 pub mod token;
+pub mod varint;
 
 use crate::algo::Millis;
 
@@ -36,8 +38,8 @@ impl Kind {
     /// Which RL command wrote `bytes`, judging by their first bytes (None: none did).
     pub fn of(bytes: &[u8]) -> Option<Kind> {
         match bytes {
-            [b'S', b':', ..] => Some(Kind::Sliding),
-            [b'T', b':', ..] => Some(Kind::Token),
+            [sliding::TAG, ..] => Some(Kind::Sliding),
+            [token::TAG, ..] => Some(Kind::Token),
             [b'L', b':', ..] => Some(Kind::Log),
             [b'-' | b'0'..=b'9', ..] if bytes.iter().skip(1).all(u8::is_ascii_digit) => Some(Kind::Fixed),
             _ => None,
@@ -82,7 +84,8 @@ pub enum Buf {
     Heap(Vec<u8>),
 }
 
-const INLINE: usize = 120;
+/// The longest hot-path value: a tag and four 20-digit numbers, or a log entry and header.
+const INLINE: usize = 96;
 
 impl Default for Buf {
     fn default() -> Self {
@@ -95,6 +98,44 @@ impl Buf {
         match self {
             Buf::Inline { data, len } => data.get(..*len).unwrap_or_default(),
             Buf::Heap(v) => v,
+        }
+    }
+
+    /// `n` writable bytes appended at the end (zeroed on the heap path).
+    pub fn append_slot(&mut self, n: usize) -> &mut [u8] {
+        // Spill to the heap first if the inline room is too small.
+        if let Buf::Inline { data, len } = self {
+            if *len + n > INLINE {
+                let mut v = Vec::with_capacity(*len + n + 64);
+                v.extend_from_slice(data.get(..*len).unwrap_or_default());
+                *self = Buf::Heap(v);
+            }
+        }
+        match self {
+            Buf::Inline { data, len } => {
+                let start = *len;
+                *len += n;
+                data.get_mut(start..start + n).unwrap_or_default()
+            }
+            Buf::Heap(v) => {
+                let start = v.len();
+                v.resize(start + n, 0);
+                v.get_mut(start..).unwrap_or_default()
+            }
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, byte: u8) {
+        if let Buf::Inline { data, len } = self {
+            if let Some(slot) = data.get_mut(*len) {
+                *slot = byte;
+                *len += 1;
+                return;
+            }
+        }
+        if let Some(slot) = self.append_slot(1).first_mut() {
+            *slot = byte;
         }
     }
 
@@ -125,8 +166,9 @@ mod tests {
     fn every_format_is_told_apart() {
         assert_eq!(Kind::of(b"12"), Some(Kind::Fixed));
         assert_eq!(Kind::of(b"-3"), Some(Kind::Fixed));
-        assert_eq!(Kind::of(b"S:1000:0:1:2"), Some(Kind::Sliding));
-        assert_eq!(Kind::of(b"T:1000:0:5"), Some(Kind::Token));
+        assert_eq!(Kind::of(b"\x01\x10\x00\x01\x02"), Some(Kind::Sliding));
+        assert_eq!(Kind::of(b"\x02\x10\x00\x05"), Some(Kind::Token));
+        assert_eq!(Kind::of(b"S:1000:0:1:2"), None);
         assert_eq!(Kind::of(b"L:\x00"), Some(Kind::Log));
         assert_eq!(Kind::of(b""), None);
         assert_eq!(Kind::of(b"1a"), None);

@@ -214,3 +214,45 @@ pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Appends `v` as a LEB128 varint (the stored formats' integers).
+fn push_varint(out: &mut Vec<u8>, mut v: u128) {
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+/// RL.SLIDING's stored bytes, as a test writes them by hand: 0x01, window, start / window,
+/// prev, cur.
+pub fn sliding_value(window: u64, start: u64, prev: u64, cur: u64) -> Vec<u8> {
+    let mut out = vec![0x01];
+    for v in [window, start / window.max(1), prev, cur] {
+        push_varint(&mut out, v.into());
+    }
+    out
+}
+
+/// RL.TOKEN's stored bytes: 0x02, period, time of the last update, deficit in 1/period tokens.
+pub fn token_value(period: u64, at: u64, owed: u128) -> Vec<u8> {
+    let mut out = vec![0x02];
+    for v in [period.into(), at.into(), owed] {
+        push_varint(&mut out, v);
+    }
+    out
+}
+
+/// SET key value PX ttl, for binary values.
+pub fn set_bytes(con: &mut Connection, key: &str, value: &[u8], px: Option<u64>) {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(key).arg(value);
+    if let Some(px) = px {
+        cmd.arg("PX").arg(px);
+    }
+    cmd.query::<()>(con).expect("SET");
+}

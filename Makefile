@@ -6,7 +6,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Seconds of criterion measurement per benchmark.
 BENCH_TIME ?= 3
 
-.PHONY: all deps build run test check unit integration bench clean
+.PHONY: all deps build run test check unit integration bench bench-core bench-server bench-smoke clean
 
 all: build
 
@@ -26,9 +26,10 @@ build: deps
 run: build
 	redis-server redis.conf.example
 
-# Format, lints, unit and property tests of the pure core, then every integration test
-# against real redis-server processes started on free loopback ports.
-test: deps check unit integration
+# Format, lints, unit and property tests of the pure core, every integration test against
+# real redis-server processes started on free loopback ports, and a short slice of the
+# server benchmark (so the benchmark itself keeps working).
+test: deps check unit integration bench-smoke
 
 check:
 	cargo fmt --check
@@ -40,9 +41,19 @@ unit:
 integration: build
 	cargo test --release --test '*'
 
-# Criterion benches of the pure core (ns per decision).
-bench: deps
+# The full benchmark: the pure core (criterion, ns per decision), then the commands against
+# INCR, SET PXAT and the usual Lua scripts with redis-benchmark, memory per key, and a pass
+# with a replica attached. Several minutes; see benches/server.rs for the knobs.
+bench: bench-core bench-server
+
+bench-core: deps
 	cargo bench --features system-alloc --bench core -- --warm-up-time 1 --measurement-time $(BENCH_TIME)
+
+bench-server: build
+	cargo bench --bench server
+
+bench-smoke: build
+	BENCH_PASSES=1 BENCH_REQUESTS=20000 BENCH_KEYS=2000 cargo bench --bench server
 
 clean:
 	cargo clean

@@ -187,13 +187,13 @@ fn fill(con: &mut Connection, n: u64, cmd: impl Fn(u64) -> redis::Cmd) {
 }
 
 /// Builds the i-th command of a fill.
-type CmdFor = Box<dyn Fn(u64) -> redis::Cmd>;
+type CmdFor<'a> = Box<dyn Fn(u64) -> redis::Cmd + 'a>;
 
 fn memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
     println!("\n## Memory (used_memory delta; {keys} keys, one request each)\n");
     println!("| layout | bytes per key |");
     println!("|---|---:|");
-    let per_key: [(&str, CmdFor); 8] = [
+    let per_key: [(&str, CmdFor<'_>); 8] = [
         ("RL.FIXED", Box::new(|i| redis::cmd("RL.FIXED").arg(format!("f:{i}")).arg(1000).arg("1h").clone())),
         ("RL.SLIDING", Box::new(|i| redis::cmd("RL.SLIDING").arg(format!("s:{i}")).arg(1000).arg("1h").clone())),
         ("RL.TOKEN", Box::new(|i| redis::cmd("RL.TOKEN").arg(format!("t:{i}")).arg(1000).arg(1000).arg("1h").clone())),

@@ -164,3 +164,45 @@ fn rdb_restart_keeps_every_limiter() {
     let mut c = s.connect();
     assert_eq!(snapshot(&mut c), before);
 }
+
+#[test]
+fn aof_rewrite_keeps_every_limiter() {
+    let mut s = Server::start_with(true, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.connect();
+    traffic(&mut c, 1500);
+    run(&mut c, &["BGREWRITEAOF"]);
+    let rewritten = eventually(Duration::from_secs(20), || {
+        info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
+            && info_field(&mut c, "persistence", "aof_rewrite_scheduled") == "0"
+    });
+    assert!(rewritten, "AOF rewrite did not finish");
+    assert_eq!(info_field(&mut c, "persistence", "aof_last_bgrewrite_status"), "ok");
+    // Traffic after the rewrite lands in the new incremental file.
+    traffic(&mut c, 300);
+    let before = snapshot(&mut c);
+    s.restart();
+    let mut c = s.connect();
+    assert_eq!(snapshot(&mut c), before);
+}
+
+#[test]
+fn replica_attaching_mid_traffic_ends_identical() {
+    let primary = Server::start();
+    let port = primary.port;
+    // Traffic from another connection for the whole time the replica syncs.
+    let writer = std::thread::spawn(move || {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut c = client.get_connection().unwrap();
+        for _ in 0..6 {
+            traffic(&mut c, 1000);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let replica = start_replica_of(&primary);
+    writer.join().expect("traffic thread");
+    let mut p = primary.connect();
+    wait_for_replica(&mut p);
+    let expected = snapshot(&mut p);
+    assert!(expected.len() > 100);
+    assert_eq!(snapshot(&mut replica.connect()), expected);
+}

@@ -101,7 +101,7 @@ impl Server {
         false
     }
 
-    fn try_connect(&self) -> redis::RedisResult<Connection> {
+    pub fn try_connect(&self) -> redis::RedisResult<Connection> {
         let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?;
         client.get_connection_with_timeout(Duration::from_secs(2))
     }
@@ -255,4 +255,109 @@ pub fn set_bytes(con: &mut Connection, key: &str, value: &[u8], px: Option<u64>)
         cmd.arg("PX").arg(px);
     }
     cmd.query::<()>(con).expect("SET");
+}
+
+/// A Redis Cluster of `primaries` primaries with one replica each, the module on every node,
+/// each node on its own free port and bus port, formed with `redis-cli --cluster create`.
+pub struct Cluster {
+    pub nodes: Vec<Server>,
+}
+
+impl Cluster {
+    pub fn start(primaries: usize) -> Cluster {
+        let nodes: Vec<Server> = (0..primaries * 2)
+            .map(|_| {
+                let bus = free_port().to_string();
+                Server::start_with(
+                    true,
+                    &[
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                        "--cluster-node-timeout",
+                        "1500",
+                        "--cluster-port",
+                        &bus,
+                        "--appendonly",
+                        "yes",
+                    ],
+                )
+            })
+            .collect();
+        let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addrs)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .output()
+            .expect("redis-cli --cluster create");
+        assert!(out.status.success(), "cluster create failed: {}", String::from_utf8_lossy(&out.stdout));
+        let cluster = Cluster { nodes };
+        cluster.wait_ok();
+        // cluster_state:ok comes before the replicas' first sync: wait for every link.
+        let linked = eventually(Duration::from_secs(30), || {
+            cluster.nodes.iter().all(|n| {
+                let mut c = n.connect();
+                let info: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap_or_default();
+                info.contains("role:master") && info.contains("connected_slaves:1") || info.contains("master_link_status:up")
+            })
+        });
+        assert!(linked, "replicas never linked to their primaries");
+        cluster
+    }
+
+    /// Waits until every live node reports cluster_state:ok and agrees on the slot owners.
+    pub fn wait_ok(&self) {
+        let ok = eventually(Duration::from_secs(30), || {
+            self.nodes.iter().filter(|n| n.try_connect().is_ok()).all(|n| {
+                let mut c = n.connect();
+                let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut c).unwrap_or_default();
+                info.contains("cluster_state:ok")
+            })
+        });
+        assert!(ok, "cluster never reached state ok");
+    }
+
+    pub fn client(&self) -> redis::cluster::ClusterConnection {
+        let urls: Vec<String> = self.nodes.iter().map(|n| format!("redis://127.0.0.1:{}/", n.port)).collect();
+        redis::cluster::ClusterClient::new(urls).expect("cluster client").get_connection().expect("cluster connection")
+    }
+
+    /// The node (index) whose role is master and that serves `key`'s slot.
+    pub fn owner_of(&mut self, key: &str) -> usize {
+        let mut any = self.nodes.iter().find(|n| n.try_connect().is_ok()).expect("a live node").connect();
+        let slot: i64 = redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).query(&mut any).expect("KEYSLOT");
+        let slots: Vec<Value> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut any).expect("SLOTS");
+        for range in slots {
+            let Value::Array(parts) = range else { continue };
+            let (Some(Value::Int(lo)), Some(Value::Int(hi)), Some(Value::Array(master))) = (parts.first(), parts.get(1), parts.get(2))
+            else {
+                continue;
+            };
+            if (*lo..=*hi).contains(&slot) {
+                if let Some(Value::Int(port)) = master.get(1) {
+                    return self.nodes.iter().position(|n| i64::from(n.port) == *port).expect("owner among nodes");
+                }
+            }
+        }
+        panic!("no owner for slot {slot}");
+    }
+
+    /// Indexes of the nodes whose ROLE is master.
+    pub fn primaries(&self) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|&i| role(&self.nodes[i]) == "master").collect()
+    }
+}
+
+/// "master", "slave", or "" for a node that does not answer.
+pub fn role(node: &Server) -> String {
+    let Ok(mut c) = node.try_connect() else { return String::new() };
+    match redis::cmd("ROLE").query::<Value>(&mut c) {
+        Ok(Value::Array(v)) => match v.first() {
+            Some(Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
 }

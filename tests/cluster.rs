@@ -1,0 +1,117 @@
+//! Redis Cluster: six nodes (3 primaries, 3 replicas), the module on every node, a
+//! cluster-aware client; then a manual failover and a killed primary.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+const CALLS: [(&str, &[&str]); 4] =
+    [("RL.FIXED", &["3", "1h"]), ("RL.SLIDING", &["3", "1h"]), ("RL.LOG", &["3", "1h"]), ("RL.TOKEN", &["3", "1", "1h"])];
+
+fn call(con: &mut impl redis::ConnectionLike, cmd: &str, key: &str, params: &[&str], extra: &[&str]) -> redis::RedisResult<Vec<i64>> {
+    redis::cmd(cmd).arg(key).arg(params).arg(extra).query(con)
+}
+
+#[test]
+fn every_shard_holds_and_enforces_its_keys() {
+    let mut cluster = Cluster::start(3);
+    let mut cc = cluster.client();
+    for i in 0..150 {
+        for (cmd, params) in CALLS {
+            let key = format!("{cmd}:{i}");
+            let allowed: Vec<i64> = (0..4).map(|_| call(&mut cc, cmd, &key, params, &[]).expect("routed call")[0]).collect();
+            assert_eq!(allowed, [1, 1, 1, 0], "{key}");
+        }
+    }
+    let primaries = cluster.primaries();
+    assert_eq!(primaries.len(), 3);
+    for &p in &primaries {
+        let keys: i64 = redis::cmd("DBSIZE").query(&mut cluster.nodes[p].connect()).unwrap();
+        assert!(keys > 50, "primary {p} holds only {keys} keys");
+    }
+    // A node that does not own a key answers MOVED; the owner holds it, full.
+    for i in 0..20 {
+        let key = format!("RL.FIXED:{i}");
+        let owner = cluster.owner_of(&key);
+        let other = *primaries.iter().find(|&&p| p != owner).unwrap();
+        let e = call(&mut cluster.nodes[other].connect(), "RL.FIXED", &key, &["3", "1h"], &[]).unwrap_err();
+        assert_eq!(e.code(), Some("MOVED"), "{key}: {e}");
+        let r = call(&mut cluster.nodes[owner].connect(), "RL.FIXED", &key, &["3", "1h"], &["PEEK"]).unwrap();
+        assert_eq!(r[..3], [0, 3, 0], "{key} on its owner");
+    }
+}
+
+#[test]
+fn hash_tagged_limits_of_one_tenant_live_together() {
+    let mut cluster = Cluster::start(3);
+    let mut cc = cluster.client();
+    let keys = ["{acct42}:ip", "{acct42}:user", "{acct42}:endpoint"];
+    for (key, (cmd, params)) in keys.iter().zip(CALLS) {
+        assert_eq!(call(&mut cc, cmd, key, params, &[]).unwrap()[0], 1);
+    }
+    let owner = cluster.owner_of(keys[0]);
+    let mut direct = cluster.nodes[owner].connect();
+    for key in keys {
+        assert_eq!(cluster.owner_of(key), owner, "{key}");
+        assert_eq!(run(&mut direct, &["EXISTS", key]), Value::Int(1), "{key} on the tenant's shard");
+    }
+}
+
+/// Exhausts limiters on many keys, makes sure replicas have them (WAIT), then checks that
+/// none admits anything more.
+fn exhaust(cc: &mut redis::cluster::ClusterConnection, keys: usize) {
+    for i in 0..keys {
+        for (cmd, params) in CALLS {
+            assert_eq!(call(cc, cmd, &format!("{cmd}:{i}"), params, &["COST", "3"]).unwrap()[0], 1);
+        }
+    }
+}
+
+fn admitted_anywhere(cc: &mut redis::cluster::ClusterConnection, keys: usize) -> Vec<String> {
+    let mut admitted = Vec::new();
+    for i in 0..keys {
+        for (cmd, params) in CALLS {
+            let key = format!("{cmd}:{i}");
+            if call(cc, cmd, &key, params, &[]).expect("call after failover")[0] == 1 {
+                admitted.push(key);
+            }
+        }
+    }
+    admitted
+}
+
+fn wait_replicas(cluster: &Cluster) {
+    for p in cluster.primaries() {
+        let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut cluster.nodes[p].connect()).unwrap();
+        assert_eq!(acked, 1, "primary {p}'s replica did not acknowledge");
+    }
+}
+
+#[test]
+fn failover_carries_every_limiter() {
+    let mut cluster = Cluster::start(3);
+    let keys = 60;
+    exhaust(&mut cluster.client(), keys);
+    wait_replicas(&cluster);
+
+    // A manual failover: a replica takes over its primary's slots.
+    let replica = (0..cluster.nodes.len()).find(|&i| role(&cluster.nodes[i]) == "slave").unwrap();
+    run(&mut cluster.nodes[replica].connect(), &["CLUSTER", "FAILOVER"]);
+    assert!(eventually(Duration::from_secs(15), || role(&cluster.nodes[replica]) == "master"), "manual failover did not happen");
+    cluster.wait_ok();
+    assert_eq!(admitted_anywhere(&mut cluster.client(), keys), Vec::<String>::new());
+
+    // A primary dies: its replica is promoted automatically.
+    wait_replicas(&cluster);
+    let victim = cluster.primaries()[0];
+    let before = cluster.primaries();
+    cluster.nodes[victim].kill();
+    let promoted = eventually(Duration::from_secs(30), || {
+        let now: Vec<usize> = cluster.primaries();
+        now.len() == 3 && now.iter().any(|p| !before.contains(p))
+    });
+    assert!(promoted, "no replica was promoted after the primary died");
+    cluster.wait_ok();
+    assert_eq!(admitted_anywhere(&mut cluster.client(), keys), Vec::<String>::new());
+}

@@ -75,7 +75,7 @@ pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{Rng, SimKey};
+    use crate::algo::testkit::{check_reply, Rng, SimKey};
 
     const P: WindowParams = WindowParams { limit: 3, window: 1000 };
 
@@ -170,39 +170,12 @@ mod tests {
                 let reply = call(&mut key, now, p, cost, peek);
                 let in_window: u64 =
                     admitted.iter().filter(|(t, _)| window_start(*t, p.window) == window_start(now, p.window)).map(|e| e.1).sum();
-                // remaining is exactly the largest cost a fresh call would admit now.
-                check_remaining(&before, now, p, reply, cost, peek);
                 if reply.allowed && !peek {
                     admitted.push((now, cost));
                     assert!(clock_steps_back || in_window + cost <= p.limit, "window over limit");
                 }
-                if !reply.allowed {
-                    check_retry(&before, now, p, cost, reply.retry_after_ms);
-                }
+                check_reply(&before, now, cost, peek, reply, true, |k, t, c, pk| call(k, t, p, c, pk));
             }
         }
-    }
-
-    fn check_remaining(before: &SimKey<u64>, now: Millis, p: WindowParams, reply: Reply, cost: u64, peek: bool) {
-        let mut after = before.clone();
-        if !peek {
-            call(&mut after, now, p, cost, false);
-        }
-        let k = reply.remaining;
-        if k > 0 {
-            assert!(call(&mut after.clone(), now, p, k, true).allowed, "remaining {k} not admitted");
-        }
-        assert!(!call(&mut after.clone(), now, p, k + 1, true).allowed, "remaining+1 admitted");
-    }
-
-    fn check_retry(before: &SimKey<u64>, now: Millis, p: WindowParams, cost: u64, retry: i64) {
-        if retry == NEVER {
-            assert!(cost > p.limit);
-            return;
-        }
-        let wait = retry as u64;
-        assert!(wait > 0);
-        assert!(call(&mut before.clone(), now + wait, p, cost, true).allowed, "waiting retry_after does not admit");
-        assert!(!call(&mut before.clone(), now + wait - 1, p, cost, true).allowed, "waiting 1 ms less admits");
     }
 }

@@ -138,7 +138,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::Rng;
+    use crate::algo::testkit::{check_reply, Rng};
     use std::convert::Infallible;
 
     /// The simplest log: a vector of entries, and a key expiry.
@@ -227,21 +227,7 @@ mod tests {
                 if reply.allowed && !peek {
                     admitted.push(Entry { at: now, units: cost });
                 }
-                let mut after = before.clone();
-                if !peek {
-                    after.call(now, p, cost, false);
-                }
-                let k = reply.remaining;
-                assert!(k == 0 || after.clone().call(now, p, k, true).allowed);
-                assert!(!after.clone().call(now, p, k + 1, true).allowed);
-                if !reply.allowed && reply.retry_after_ms != NEVER {
-                    let wait = reply.retry_after_ms as u64;
-                    assert!(before.clone().call(now + wait, p, cost, true).allowed, "retry_after does not admit");
-                    assert!(!before.clone().call(now + wait - 1, p, cost, true).allowed, "retry_after not minimal");
-                }
-                if reply.retry_after_ms == NEVER {
-                    assert!(cost > p.limit);
-                }
+                check_reply(&before, now, cost, peek, reply, true, |log: &mut VecLog, t, c, pk| log.call(t, p, c, pk));
             }
         }
     }

@@ -78,3 +78,41 @@ impl<S: Clone> SimKey<S> {
         }
     }
 }
+
+/// The reply properties every algorithm shares, checked by probing the limiter as it was
+/// before the call (`before`) through `call(state, now, cost, peek)`:
+/// - `remaining` is exactly the largest cost admitted right after the call;
+/// - waiting `retry_after_ms` admits the same request; when `minimal`, 1 ms less does not;
+/// - `retry_after_ms` is -1 exactly when the cost can never be admitted (cost > limit).
+pub fn check_reply<K: Clone>(
+    before: &K,
+    now: Millis,
+    cost: u64,
+    peek: bool,
+    reply: super::Reply,
+    minimal: bool,
+    call: impl Fn(&mut K, Millis, u64, bool) -> super::Reply,
+) {
+    let mut after = before.clone();
+    if !peek {
+        call(&mut after, now, cost, false);
+    }
+    let k = reply.remaining;
+    assert!(k == 0 || call(&mut after.clone(), now, k, true).allowed, "remaining {k} is not admitted: {reply:?}");
+    assert!(!call(&mut after.clone(), now, k + 1, true).allowed, "remaining + 1 is admitted: {reply:?}");
+    assert_eq!(reply.retry_after_ms == super::NEVER, cost > reply.limit, "retry_after -1 iff cost > limit: {reply:?}");
+    if !reply.allowed && reply.retry_after_ms != super::NEVER {
+        let wait = reply.retry_after_ms as u64;
+        assert!(wait > 0, "denied with no wait: {reply:?}");
+        assert!(
+            call(&mut before.clone(), now + wait, cost, true).allowed,
+            "waiting retry_after does not admit: now {now} cost {cost} {reply:?}"
+        );
+        if minimal {
+            assert!(
+                !call(&mut before.clone(), now + wait - 1, cost, true).allowed,
+                "waiting 1 ms less admits: now {now} cost {cost} {reply:?}"
+            );
+        }
+    }
+}

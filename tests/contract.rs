@@ -225,8 +225,9 @@ fn integers_up_to_2_63_minus_1_do_not_overflow() {
     let s = Server::start();
     let mut c = s.connect();
     let max = "9223372036854775807";
+    // (TOKEN refills 1 token per 2^63-1 ms: nothing refills between the two calls.)
     for call in
-        [&["RL.FIXED", "a", max, max][..], &["RL.SLIDING", "b", max, max], &["RL.LOG", "c", max, max], &["RL.TOKEN", "d", max, max, max]]
+        [&["RL.FIXED", "a", max, max][..], &["RL.SLIDING", "b", max, max], &["RL.LOG", "c", max, max], &["RL.TOKEN", "d", max, "1", max]]
     {
         let mut args = call.to_vec();
         args.extend(["COST", max]);

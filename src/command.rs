@@ -11,7 +11,7 @@ use crate::codec::Kind;
 use crate::error::Error;
 use crate::store::key::OpenKey;
 use crate::store::replicate::replicate;
-use crate::{args, limiter, reply};
+use crate::{args, limiter, reply, stats};
 
 /// More arguments than any valid call has: the rest cannot be valid options.
 const MAX_ARGS: usize = 16;
@@ -28,13 +28,22 @@ pub fn entry(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: 
         run(ctx, argv, kind)
     }));
     match outcome {
-        Ok(Ok(())) => raw::REDISMODULE_OK as c_int,
-        Ok(Err(e)) => reply::send_error(ctx, &e),
-        Err(_) => reply::send_error(ctx, &Error::Server("internal error in the ratelimit module (see the server log)")),
+        Ok(Ok(ended)) => {
+            stats::record(kind, ended);
+            raw::REDISMODULE_OK as c_int
+        }
+        Ok(Err(e)) => {
+            stats::record(kind, stats::Outcome::Error);
+            reply::send_error(ctx, &e)
+        }
+        Err(_) => {
+            stats::record(kind, stats::Outcome::Error);
+            reply::send_error(ctx, &Error::Server("internal error in the ratelimit module (see the server log)"))
+        }
     }
 }
 
-fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) -> Result<(), Error> {
+fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) -> Result<stats::Outcome, Error> {
     let [_, key_name, rest @ ..] = argv else { return Err(Error::WrongArity) };
     if rest.len() > MAX_ARGS {
         return Err(Error::TooManyArguments);
@@ -56,7 +65,12 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) ->
         signal(ctx, *key_name, kind)?;
     }
     drop(key);
-    reply::send(ctx, &outcome.reply)
+    reply::send(ctx, &outcome.reply)?;
+    Ok(match (call.request.peek, outcome.reply.allowed) {
+        (true, _) => stats::Outcome::Peeked,
+        (false, true) => stats::Outcome::Allowed,
+        (false, false) => stats::Outcome::Denied,
+    })
 }
 
 /// The bytes of a command argument, valid for the whole call.

@@ -20,6 +20,7 @@ mod command;
 pub mod error;
 pub mod limiter;
 mod reply;
+mod stats;
 mod store;
 
 use std::ffi::CStr;
@@ -67,6 +68,10 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         // Signal key changes ourselves, only when a call really writes (not on PEEK/denials).
         if let Some(set_options) = raw::RedisModule_SetModuleOptions {
             set_options(ctx.ctx, raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int);
+        }
+        // INFO ratelimit (replaces the crate's default, empty info callback).
+        if let Some(register_info) = raw::RedisModule_RegisterInfoFunc {
+            register_info(ctx.ctx, Some(stats::info));
         }
         let Some(create) = raw::RedisModule_CreateCommand else {
             ctx.log_warning("ratelimit: the server lacks RedisModule_CreateCommand");

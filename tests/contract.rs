@@ -457,3 +457,23 @@ fn survives_hostile_arguments() {
     }
     assert_eq!(run(&mut c, &["PING"]), Value::SimpleString("PONG".into()));
 }
+
+#[test]
+fn info_counts_calls_by_outcome() {
+    let s = Server::start();
+    let mut c = s.connect();
+    rl(&mut c, &["RL.TOKEN", "k", "1", "1", "1h"]);
+    rl(&mut c, &["RL.TOKEN", "k", "1", "1", "1h"]);
+    rl(&mut c, &["RL.TOKEN", "k", "1", "1", "1h", "PEEK"]);
+    err(&mut c, &["RL.TOKEN", "k", "0", "1", "1h"]);
+    rl(&mut c, &["RL.LOG", "l", "5", "1s"]);
+    let info: String = redis::cmd("INFO").arg("ratelimit").query(&mut c).unwrap();
+    let field = |name: &str| info.lines().find_map(|l| l.strip_prefix(&format!("ratelimit_{name}:"))).map(str::trim).map(str::to_owned);
+    assert_eq!(field("token_calls").as_deref(), Some("4"), "{info}");
+    assert_eq!(field("token_allowed").as_deref(), Some("1"));
+    assert_eq!(field("token_denied").as_deref(), Some("1"));
+    assert_eq!(field("token_peeks").as_deref(), Some("1"));
+    assert_eq!(field("token_errors").as_deref(), Some("1"));
+    assert_eq!(field("log_allowed").as_deref(), Some("1"));
+    assert_eq!(field("fixed_calls").as_deref(), Some("0"));
+}

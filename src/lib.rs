@@ -17,6 +17,7 @@ pub mod algo;
 pub mod args;
 pub mod codec;
 mod command;
+mod docs;
 pub mod error;
 pub mod limiter;
 mod reply;
@@ -52,11 +53,11 @@ type Handler = extern "C" fn(*mut RedisModuleCtx, *mut *mut RedisModuleString, c
 /// Name, handler, flags. `fast` (no worse than O(log N)) where it holds: RL.LOG may walk its
 /// entries. Every command has its key at position 1 (first = last = step = 1), so cluster
 /// routing and ACL key patterns apply as for any single-key command.
-const COMMANDS: [(&CStr, Handler, &CStr); 4] = [
-    (c"rl.fixed", rl_fixed, c"write deny-oom fast"),
-    (c"rl.sliding", rl_sliding, c"write deny-oom fast"),
-    (c"rl.log", rl_log, c"write deny-oom"),
-    (c"rl.token", rl_token, c"write deny-oom fast"),
+const COMMANDS: [(&CStr, Handler, &CStr, Kind); 4] = [
+    (c"rl.fixed", rl_fixed, c"write deny-oom fast", Kind::Fixed),
+    (c"rl.sliding", rl_sliding, c"write deny-oom fast", Kind::Sliding),
+    (c"rl.log", rl_log, c"write deny-oom", Kind::Log),
+    (c"rl.token", rl_token, c"write deny-oom fast", Kind::Token),
 ];
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
@@ -77,10 +78,14 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
             ctx.log_warning("ratelimit: the server lacks RedisModule_CreateCommand");
             return Status::Err;
         };
-        for (name, handler, flags) in COMMANDS {
+        for (name, handler, flags, kind) in COMMANDS {
             if create(ctx.ctx, name.as_ptr(), Some(handler), flags.as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
                 ctx.log_warning(&format!("ratelimit: could not register {}", name.to_string_lossy()));
                 return Status::Err;
+            }
+            // Documentation is a courtesy: a server that refuses it still gets working commands.
+            if let Err(e) = docs::declare(ctx.ctx, name, kind) {
+                ctx.log_warning(&format!("ratelimit: {e}"));
             }
         }
     }

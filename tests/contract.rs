@@ -396,7 +396,8 @@ fn commands_are_declared_like_builtins() {
         assert!(flags.contains(&"write".to_owned()) && flags.contains(&"denyoom".to_owned()), "{cmd}: {flags:?}");
         assert_eq!(flags.contains(&"fast".to_owned()), fast, "{cmd}: {flags:?}");
         assert_eq!(fields[3..6], [Value::Int(1), Value::Int(1), Value::Int(1)], "{cmd} key positions");
-        let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg(cmd).arg("mykey").arg("5").arg("1s").query(&mut c).unwrap();
+        let params: &[&str] = if cmd == "rl.token" { &["5", "1", "1s"] } else { &["5", "1s"] };
+        let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg(cmd).arg("mykey").arg(params).query(&mut c).unwrap();
         assert_eq!(keys, ["mykey"]);
     }
 }
@@ -476,4 +477,54 @@ fn info_counts_calls_by_outcome() {
     assert_eq!(field("token_errors").as_deref(), Some("1"));
     assert_eq!(field("log_allowed").as_deref(), Some("1"));
     assert_eq!(field("fixed_calls").as_deref(), Some("0"));
+}
+
+#[test]
+fn command_docs_describe_every_argument() {
+    let s = Server::start();
+    let mut c = s.connect();
+    for (cmd, arity, params) in [
+        ("rl.fixed", -4, &["limit", "window"][..]),
+        ("rl.sliding", -4, &["limit", "window"]),
+        ("rl.log", -4, &["limit", "window"]),
+        ("rl.token", -5, &["capacity", "rate", "period"]),
+    ] {
+        let Value::Array(info) = run(&mut c, &["COMMAND", "INFO", cmd]) else { panic!() };
+        let Some(Value::Array(fields)) = info.first() else { panic!("{info:?}") };
+        assert_eq!(fields[1], Value::Int(arity), "{cmd} arity");
+        let docs: Vec<String> = match run(&mut c, &["COMMAND", "DOCS", cmd]) {
+            Value::Array(v) => flatten(&v),
+            other => flatten(&[other]),
+        };
+        for expected in ["summary", "complexity", "since", "key"].iter().chain(params).chain(&[
+            "cost",
+            "COST",
+            "peek",
+            "PEEK",
+            "optional",
+            "pure-token",
+        ]) {
+            assert!(docs.iter().any(|d| d == expected), "{cmd}: COMMAND DOCS lacks {expected}: {docs:?}");
+        }
+    }
+}
+
+/// Every string in a nested reply, in order.
+fn flatten(values: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in values {
+        match v {
+            Value::BulkString(b) => out.push(String::from_utf8_lossy(b).into_owned()),
+            Value::SimpleString(s) => out.push(s.clone()),
+            Value::Array(inner) => out.extend(flatten(inner)),
+            Value::Map(pairs) => {
+                for (k, v) in pairs {
+                    out.extend(flatten(std::slice::from_ref(k)));
+                    out.extend(flatten(std::slice::from_ref(v)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }

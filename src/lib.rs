@@ -13,6 +13,7 @@
 
 #[macro_use]
 mod api;
+mod acl;
 pub mod algo;
 pub mod args;
 pub mod codec;
@@ -74,6 +75,7 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         if let Some(register_info) = raw::RedisModule_RegisterInfoFunc {
             register_info(ctx.ctx, Some(stats::info));
         }
+        let with_category = acl::add_category(ctx.ctx);
         let Some(create) = raw::RedisModule_CreateCommand else {
             ctx.log_warning("ratelimit: the server lacks RedisModule_CreateCommand");
             return Status::Err;
@@ -86,6 +88,11 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
             // Documentation is a courtesy: a server that refuses it still gets working commands.
             if let Err(e) = docs::declare(ctx.ctx, name, kind) {
                 ctx.log_warning(&format!("ratelimit: {e}"));
+            }
+            if with_category {
+                if let Err(e) = acl::categorize(ctx.ctx, name) {
+                    ctx.log_warning(&format!("ratelimit: {e}"));
+                }
             }
         }
     }

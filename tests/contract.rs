@@ -528,3 +528,26 @@ fn flatten(values: &[Value]) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn acl_category_ratelimit_where_the_server_supports_it() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let categories: Vec<String> = redis::cmd("ACL").arg("CAT").query(&mut c).unwrap();
+    if !categories.iter().any(|cat| cat == "ratelimit") {
+        // Redis 7.0: no module ACL categories; the module loaded all the same.
+        let version: String = redis::cmd("INFO").arg("server").query::<String>(&mut c).unwrap();
+        assert!(
+            version.contains("redis_version:7.0") || version.contains("redis_version:7.2"),
+            "category missing on a server that should have it:\n{version}"
+        );
+        return;
+    }
+    let mut in_category: Vec<String> = redis::cmd("ACL").arg("CAT").arg("ratelimit").query(&mut c).unwrap();
+    in_category.sort();
+    assert_eq!(in_category, ["rl.fixed", "rl.log", "rl.sliding", "rl.token"]);
+    run(&mut c, &["ACL", "SETUSER", "gw", "on", ">pw", "~*", "+@ratelimit"]);
+    run(&mut c, &["AUTH", "gw", "pw"]);
+    assert_eq!(rl(&mut c, &["RL.LOG", "k", "5", "1s"])[0], 1);
+    assert!(err(&mut c, &["SET", "k2", "v"]).starts_with("NOPERM"));
+}

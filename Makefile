@@ -43,10 +43,12 @@ unit:
 	cargo test --release --lib
 
 integration: build
+	cargo build --release --examples
 	cargo test --release --test '*'
 
 # The same integration suite against Valkey 9.
 integration-valkey: build $(VALKEY)
+	cargo build --release --examples
 	RL_SERVER=$(abspath $(VALKEY)) cargo test --release --test '*'
 
 $(VALKEY):

@@ -22,7 +22,7 @@ mod docs;
 pub mod error;
 pub mod limiter;
 mod reply;
-mod stats;
+pub mod stats;
 mod store;
 
 use std::ffi::CStr;

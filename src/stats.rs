@@ -72,7 +72,7 @@ fn bump(counter: &AtomicU64) {
 
 /// The `INFO ratelimit` callback: one section, `ratelimit_stats`, with fields like
 /// `fixed_calls`, `fixed_allowed`, ... (Redis prefixes them with the module name).
-pub extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c_int) {
+pub(crate) extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c_int) {
     // SAFETY: the pointers are written once by RedisModule_Init and only read afterwards.
     let (Some(add_section), Some(add_field)) =
         (unsafe { redis_module::raw::RedisModule_InfoAddSection }, unsafe { redis_module::raw::RedisModule_InfoAddFieldULongLong })

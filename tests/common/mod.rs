@@ -85,7 +85,9 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // RL_START_SECONDS: more time for a server started under valgrind.
+        let seconds = std::env::var("RL_START_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+        let deadline = Instant::now() + Duration::from_secs(seconds);
         while Instant::now() < deadline {
             if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
                 return false;
@@ -118,6 +120,18 @@ impl Server {
         self.launch(Some(port));
     }
 
+    /// Asks the server to exit on its own (`SHUTDOWN NOSAVE`) and waits for it: a tool that
+    /// wraps the server (valgrind) reports only when the process exits normally.
+    pub fn shutdown(&mut self) {
+        if let Ok(mut c) = self.try_connect() {
+            let _ = redis::cmd("SHUTDOWN").arg("NOSAVE").query::<Value>(&mut c);
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -137,6 +151,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if std::env::var_os("RL_GRACEFUL_STOP").is_some() {
+            self.shutdown();
+        }
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -102,7 +102,7 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
     // SAFETY: zeroed terminator.
     args.push(unsafe { std::mem::zeroed() });
     // Redis copies all of it (strings, arguments, key specs): it may be freed after the call.
-    let mut info = RedisModuleCommandInfo {
+    let info = RedisModuleCommandInfo {
         version: &VERSION,
         summary: d.summary.as_ptr(),
         complexity: d.complexity.as_ptr(),
@@ -121,7 +121,7 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
         if command.is_null() {
             return Err(format!("no command {}", name.to_string_lossy()));
         }
-        if set_info(command, &mut info) != raw::REDISMODULE_OK as c_int {
+        if set_info(command, &info) != raw::REDISMODULE_OK as c_int {
             return Err(format!("the server refused the documentation of {}", name.to_string_lossy()));
         }
     }

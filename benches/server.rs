@@ -91,11 +91,21 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
         Case { name: "RL.FIXED", args: s(&["RL.FIXED", "f:__rand_int__", "1000000000", "1h"]), lua_twin: Some("Lua fixed") },
         Case { name: "RL.SLIDING", args: s(&["RL.SLIDING", "s:__rand_int__", "1000000000", "1h"]), lua_twin: Some("Lua sliding") },
         Case { name: "RL.LOG", args: s(&["RL.LOG", "l:__rand_int__", "100", "1s"]), lua_twin: Some("Lua log") },
-        Case { name: "RL.TOKEN", args: s(&["RL.TOKEN", "t:__rand_int__", "1000000000", "1000000", "1s"]), lua_twin: Some("Lua token") },
+        // 1000 per hour (a free tier): a spent token takes 3.6 s to come back, so keys live
+        // through the run, as SET PXAT's do.
+        Case { name: "RL.TOKEN", args: s(&["RL.TOKEN", "t:__rand_int__", "1000000000", "1000", "1h"]), lua_twin: Some("Lua token") },
+        // 1M per second: a spent token is back within 1 ms, so every key has expired by its next
+        // hit and each call re-creates it (key churn, which SET PXAT's keys do not pay).
+        Case {
+            name: "RL.TOKEN 1M/s",
+            args: s(&["RL.TOKEN", "tf:__rand_int__", "1000000000", "1000000", "1s"]),
+            lua_twin: Some("Lua token 1M/s"),
+        },
         Case { name: "Lua fixed", args: lua("fixed", "lf:__rand_int__", &["1000000000", "3600"]), lua_twin: None },
         Case { name: "Lua sliding", args: lua("sliding", "ls:__rand_int__", &["1000000000", "3600000"]), lua_twin: None },
         Case { name: "Lua log", args: lua("log", "ll:__rand_int__", &["100", "1000"]), lua_twin: None },
-        Case { name: "Lua token", args: lua("token", "lt:__rand_int__", &["1000000000", "1000000", "1000"]), lua_twin: None },
+        Case { name: "Lua token", args: lua("token", "lt:__rand_int__", &["1000000000", "1000", "3600000"]), lua_twin: None },
+        Case { name: "Lua token 1M/s", args: lua("token", "ltf:__rand_int__", &["1000000000", "1000000", "1000"]), lua_twin: None },
     ]
 }
 

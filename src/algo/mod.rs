@@ -13,6 +13,23 @@ pub mod token;
 #[cfg(test)]
 pub mod testkit;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divisions_agree_with_128_bit_arithmetic() {
+        let values = [0, 1, 2, 7, 999, u128::from(u64::MAX) - 1, u128::from(u64::MAX), u128::from(u64::MAX) + 1, u128::MAX - 1, u128::MAX];
+        for &v in &values {
+            for &d in values.iter().filter(|d| **d > 0) {
+                assert_eq!(div_floor(v, d), v / d, "{v} / {d}");
+                assert_eq!(div_ceil(v, d), v.div_ceil(d), "ceil {v} / {d}");
+            }
+            assert_eq!((div_floor(v, 0), div_ceil(v, 0)), (u128::MAX, u128::MAX));
+        }
+    }
+}
+
 /// A point in time or a duration, in milliseconds.
 pub type Millis = u64;
 
@@ -79,12 +96,28 @@ pub fn window_start(now: Millis, window: Millis) -> Millis {
     now - now % window.max(1)
 }
 
-/// Ceiling division in 128 bits; `divisor` must not be 0 (callers pass parameters >= 1).
+/// Floor division in 128 bits, done in 64 bits when both operands fit: a 128-bit division is
+/// a library call several times slower, and realistic values fit. A 0 divisor (callers pass
+/// parameters >= 1) gives u128::MAX rather than a panic.
+#[inline]
+pub fn div_floor(value: u128, divisor: u128) -> u128 {
+    match (u64::try_from(value), u64::try_from(divisor)) {
+        (_, Ok(0)) => u128::MAX,
+        (Ok(v), Ok(d)) => u128::from(v / d),
+        _ => value.checked_div(divisor).unwrap_or(u128::MAX),
+    }
+}
+
+/// Ceiling division in 128 bits (64-bit fast path as [`div_floor`]); a 0 divisor gives
+/// u128::MAX.
+#[inline]
 pub fn div_ceil(value: u128, divisor: u128) -> u128 {
     if divisor == 0 {
         return u128::MAX;
     }
-    value / divisor + u128::from(!value.is_multiple_of(divisor))
+    let q = div_floor(value, divisor);
+    // q * divisor <= value: no overflow.
+    q + u128::from(q * divisor != value)
 }
 
 /// Absolute expiry times are sent to Redis as signed 64-bit integers (PXAT); clamp.

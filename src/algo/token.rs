@@ -6,7 +6,7 @@
 //! no drift. This is GCRA with the theoretical arrival time `at + owed / rate` written as a
 //! deficit, which keeps the deficit in tokens when the capacity or rate changes.
 
-use super::{clamp_time, div_ceil, wait_ms, Decision, Millis, Reply, Request, Store, NEVER};
+use super::{clamp_time, div_ceil, div_floor, wait_ms, Decision, Millis, Reply, Request, Store, NEVER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenParams {
@@ -47,7 +47,7 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
     let rate = u128::from(p.rate);
     let (owed, refill_from) = stored.map_or((0, now), |(s, _)| owed_now(&s, now, p));
     let available = (u128::from(p.capacity) * period).saturating_sub(owed);
-    let remaining_now = u64::try_from(available / period).unwrap_or(u64::MAX);
+    let remaining_now = u64::try_from(div_floor(available, period)).unwrap_or(u64::MAX);
     let fits = req.cost <= remaining_now;
     // Time until `owed` is refilled down to `target`, with no other traffic.
     let wait_until_owed = |owed: u128, target: u128, from: Millis| {

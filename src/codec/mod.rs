@@ -90,8 +90,9 @@ pub enum Buf {
     Heap(Vec<u8>),
 }
 
-/// The longest hot-path value: a tag and four 20-digit numbers, or a log entry and header.
-const INLINE: usize = 96;
+/// The longest hot-path value: a tag and four 10-byte varints (41), or a log entry and its
+/// 40-byte header (at most 60); anything longer spills to the heap.
+const INLINE: usize = 64;
 
 impl Default for Buf {
     fn default() -> Self {

@@ -6,6 +6,7 @@ use super::Buf;
 /// Reads one varint at `*off` (before `end`), advancing `*off`; None if it is cut short, does
 /// not fit in 128 bits, or is not in its shortest form (a trailing zero byte): re-encoding a
 /// value read must give back the same bytes, so rewriting an entry never shrinks it.
+#[inline]
 pub fn read(bytes: &[u8], off: &mut usize, end: usize) -> Option<u128> {
     let bytes = bytes.get(..end)?;
     // Nine bytes carry 63 bits: accumulate in a u64, the common case.
@@ -39,6 +40,7 @@ pub fn read_u64(bytes: &[u8], off: &mut usize, end: usize) -> Option<u64> {
     read(bytes, off, end).and_then(|v| u64::try_from(v).ok())
 }
 
+#[inline]
 pub fn push(buf: &mut Buf, mut value: u128) {
     loop {
         // value & 0x7f < 128: the cast keeps every bit.

@@ -101,6 +101,9 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
             args: s(&["RL.TOKEN", "tf:__rand_int__", "1000000000", "1000000", "1s"]),
             lua_twin: Some("Lua token 1M/s"),
         },
+        // A queue draining 1000 per hour: keys live through the run. No usual Lua script to
+        // compare with; its row reads against INCR and SET PXAT.
+        Case { name: "RL.LEAKY", args: s(&["RL.LEAKY", "q:__rand_int__", "1000000000", "1000", "1h"]), lua_twin: None },
         Case { name: "Lua fixed", args: lua("fixed", "lf:__rand_int__", &["1000000000", "3600"]), lua_twin: None },
         Case { name: "Lua sliding", args: lua("sliding", "ls:__rand_int__", &["1000000000", "3600000"]), lua_twin: None },
         Case { name: "Lua log", args: lua("log", "ll:__rand_int__", &["100", "1000"]), lua_twin: None },
@@ -203,11 +206,12 @@ fn memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
     println!("\n## Memory (used_memory delta; {keys} keys, one request each)\n");
     println!("| layout | bytes per key |");
     println!("|---|---:|");
-    let per_key: [(&str, CmdFor<'_>); 8] = [
+    let per_key: [(&str, CmdFor<'_>); 9] = [
         ("RL.FIXED", Box::new(|i| redis::cmd("RL.FIXED").arg(format!("f:{i}")).arg(1000).arg("1h").clone())),
         ("RL.SLIDING", Box::new(|i| redis::cmd("RL.SLIDING").arg(format!("s:{i}")).arg(1000).arg("1h").clone())),
         ("RL.TOKEN", Box::new(|i| redis::cmd("RL.TOKEN").arg(format!("t:{i}")).arg(1000).arg(1000).arg("1h").clone())),
         ("RL.LOG", Box::new(|i| redis::cmd("RL.LOG").arg(format!("l:{i}")).arg(1000).arg("1h").clone())),
+        ("RL.LEAKY", Box::new(|i| redis::cmd("RL.LEAKY").arg(format!("q:{i}")).arg(1000).arg(1000).arg("1h").clone())),
         (
             "Lua fixed (string)",
             Box::new(|i| redis::cmd("EVALSHA").arg(&shas["fixed"]).arg(1).arg(format!("lf:{i}")).arg(1000).arg(3600).clone()),

@@ -15,6 +15,7 @@ pub enum Spec {
     Sliding(WindowParams),
     Log(WindowParams),
     Token(TokenParams),
+    Leaky(TokenParams),
 }
 
 /// A parsed call: what to limit by, and the request.
@@ -29,14 +30,14 @@ const MAX_INT: u64 = i64::MAX as u64;
 /// Parses the arguments of `kind`'s command that follow the key.
 pub fn parse(kind: Kind, args: &[&[u8]]) -> Result<Call, Error> {
     let (spec, options) = match kind {
-        Kind::Token => {
+        Kind::Token | Kind::Leaky => {
             let [capacity, rate, period, options @ ..] = args else { return Err(Error::WrongArity) };
             let p = TokenParams {
                 capacity: positive(capacity, "capacity")?,
                 rate: positive(rate, "rate")?,
                 period: duration(period, "period")?,
             };
-            (Spec::Token(p), options)
+            (if kind == Kind::Leaky { Spec::Leaky(p) } else { Spec::Token(p) }, options)
         }
         _ => {
             let [limit, window, options @ ..] = args else { return Err(Error::WrongArity) };

@@ -103,6 +103,7 @@ fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, kind: Kind) -> 
         Kind::Sliding => b"rl.sliding\0",
         Kind::Log => b"rl.log\0",
         Kind::Token => b"rl.token\0",
+        Kind::Leaky => b"rl.leaky\0",
     };
     // SAFETY: ctx and key belong to the running command; event is NUL-terminated.
     unsafe {

@@ -49,6 +49,11 @@ fn doc(kind: Kind) -> Doc {
             complexity: c"O(1)",
             params: &[(c"capacity", INTEGER), (c"rate", INTEGER), (c"period", STRING)],
         },
+        Kind::Leaky => Doc {
+            summary: c"Leaky bucket as a queue (traffic shaping): admits up to CAPACITY queued units draining at RATE per PERIOD, and replies with the delay before the request may proceed.",
+            complexity: c"O(1)",
+            params: &[(c"capacity", INTEGER), (c"rate", INTEGER), (c"period", STRING)],
+        },
     }
 }
 

@@ -45,6 +45,10 @@ extern "C" fn rl_log(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString
     command::entry(ctx, argv, argc, Kind::Log)
 }
 
+extern "C" fn rl_leaky(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    command::entry(ctx, argv, argc, Kind::Leaky)
+}
+
 extern "C" fn rl_token(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
     command::entry(ctx, argv, argc, Kind::Token)
 }
@@ -54,11 +58,12 @@ type Handler = extern "C" fn(*mut RedisModuleCtx, *mut *mut RedisModuleString, c
 /// Name, handler, flags. `fast` (no worse than O(log N)) where it holds: RL.LOG may walk its
 /// entries. Every command has its key at position 1 (first = last = step = 1), so cluster
 /// routing and ACL key patterns apply as for any single-key command.
-const COMMANDS: [(&CStr, Handler, &CStr, Kind); 4] = [
+const COMMANDS: [(&CStr, Handler, &CStr, Kind); 5] = [
     (c"rl.fixed", rl_fixed, c"write deny-oom fast", Kind::Fixed),
     (c"rl.sliding", rl_sliding, c"write deny-oom fast", Kind::Sliding),
     (c"rl.log", rl_log, c"write deny-oom", Kind::Log),
     (c"rl.token", rl_token, c"write deny-oom fast", Kind::Token),
+    (c"rl.leaky", rl_leaky, c"write deny-oom fast", Kind::Leaky),
 ];
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {

@@ -27,6 +27,7 @@ impl Spec {
             Spec::Sliding(_) => Kind::Sliding,
             Spec::Log(_) => Kind::Log,
             Spec::Token(_) => Kind::Token,
+            Spec::Leaky(_) => Kind::Leaky,
         }
     }
 }
@@ -63,6 +64,14 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
             Ok(Outcome {
                 reply: d.reply,
                 write: d.store.map(|s| Write::Value { bytes: codec::token::encode(&s.state), expire_at: s.expire_at }),
+            })
+        }
+        Spec::Leaky(p) => {
+            let stored = found.map(|f| codec::leaky::decode(f.bytes)).transpose().map_err(unreadable)?;
+            let d = algo::leaky::decide(stored.map(|s| (s, has_ttl)), now, p, req);
+            Ok(Outcome {
+                reply: d.reply,
+                write: d.store.map(|s| Write::Value { bytes: codec::leaky::encode(&s.state), expire_at: s.expire_at }),
             })
         }
         Spec::Log(p) => {

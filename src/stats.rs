@@ -35,6 +35,7 @@ static FIXED: Counters = Counters::new();
 static SLIDING: Counters = Counters::new();
 static LOG: Counters = Counters::new();
 static TOKEN: Counters = Counters::new();
+static LEAKY: Counters = Counters::new();
 
 fn counters(kind: Kind) -> &'static Counters {
     match kind {
@@ -42,6 +43,7 @@ fn counters(kind: Kind) -> &'static Counters {
         Kind::Sliding => &SLIDING,
         Kind::Log => &LOG,
         Kind::Token => &TOKEN,
+        Kind::Leaky => &LEAKY,
     }
 }
 
@@ -79,11 +81,12 @@ pub(crate) extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c
     else {
         return;
     };
-    let kinds: [(Kind, [&CStr; 5]); 4] = [
+    let kinds: [(Kind, [&CStr; 5]); 5] = [
         (Kind::Fixed, [c"fixed_calls", c"fixed_allowed", c"fixed_denied", c"fixed_peeks", c"fixed_errors"]),
         (Kind::Sliding, [c"sliding_calls", c"sliding_allowed", c"sliding_denied", c"sliding_peeks", c"sliding_errors"]),
         (Kind::Log, [c"log_calls", c"log_allowed", c"log_denied", c"log_peeks", c"log_errors"]),
         (Kind::Token, [c"token_calls", c"token_allowed", c"token_denied", c"token_peeks", c"token_errors"]),
+        (Kind::Leaky, [c"leaky_calls", c"leaky_allowed", c"leaky_denied", c"leaky_peeks", c"leaky_errors"]),
     ];
     // SAFETY: ctx is the info context Redis passed to this callback; names are NUL-terminated.
     unsafe {

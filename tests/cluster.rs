@@ -6,8 +6,13 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-const CALLS: [(&str, &[&str]); 4] =
-    [("RL.FIXED", &["3", "1h"]), ("RL.SLIDING", &["3", "1h"]), ("RL.LOG", &["3", "1h"]), ("RL.TOKEN", &["3", "1", "1h"])];
+const CALLS: [(&str, &[&str]); 5] = [
+    ("RL.FIXED", &["3", "1h"]),
+    ("RL.SLIDING", &["3", "1h"]),
+    ("RL.LOG", &["3", "1h"]),
+    ("RL.TOKEN", &["3", "1", "1h"]),
+    ("RL.LEAKY", &["3", "1", "1h"]),
+];
 
 fn call(con: &mut impl redis::ConnectionLike, cmd: &str, key: &str, params: &[&str], extra: &[&str]) -> redis::RedisResult<Vec<i64>> {
     redis::cmd(cmd).arg(key).arg(params).arg(extra).query(con)

@@ -119,6 +119,34 @@ fn token_bucket_starts_full_and_refills_continuously() {
 }
 
 #[test]
+fn leaky_bucket_spreads_a_burst_and_replies_with_the_delay() {
+    let s = Server::start();
+    let mut c = s.connect();
+    // 10 per second: one unit leaves every 100 ms; the queue holds 4.
+    let (first, t0, _) = timed(&mut c, &["RL.LEAKY", "q", "4", "10", "1s"]);
+    assert_eq!(first, [1, 4, 3, 0, 100]);
+    let delays: Vec<i64> = (0..3).map(|_| rl(&mut c, &["RL.LEAKY", "q", "4", "10", "1s"])).map(|r| r[3]).collect();
+    let t1 = server_ms(&mut c);
+    // Each waits for those queued before it: 100, 200, 300 ms after the first, less the time
+    // gone by since.
+    for (k, delay) in delays.iter().enumerate() {
+        let after_first = 100 * (k as i64 + 1);
+        assert_between("delay", *delay, after_first - (t1 - t0), after_first);
+    }
+    // The stored state is the drain time (tag 0x03, then varints), and the key expires then.
+    assert_eq!(get_bytes(&mut c, "q").unwrap()[0], 0x03);
+    assert_between("expiry", pexpiretime(&mut c, "q"), t0 + 400, t1 + 400);
+    // Full: denied until one unit has left.
+    let r = rl(&mut c, &["RL.LEAKY", "q", "4", "10", "1s"]);
+    assert_eq!(r[..3], [0, 4, 0]);
+    assert_between("retry", r[3], 1, 100);
+    std::thread::sleep(Duration::from_millis(r[3] as u64));
+    let r = rl(&mut c, &["RL.LEAKY", "q", "4", "10", "1s"]);
+    assert_eq!(r[..2], [1, 4]);
+    assert_between("delay when the queue has room again", r[3], 200, 300);
+}
+
+#[test]
 fn small_windows_reopen_after_retry_after() {
     let s = Server::start();
     let mut c = s.connect();
@@ -168,8 +196,13 @@ fn peek_changes_nothing() {
     // A missing key: remaining = limit, reset = 0, and still no key.
     assert_eq!(rl(&mut c, &["RL.LOG", "new", "4", "1h", "PEEK"]), [1, 4, 4, 0, 0]);
     assert_eq!(run(&mut c, &["EXISTS", "new"]), Value::Int(0));
-    let calls: [&[&str]; 4] =
-        [&["RL.FIXED", "f", "4", "1h"], &["RL.SLIDING", "s", "4", "1h"], &["RL.LOG", "l", "4", "1h"], &["RL.TOKEN", "t", "4", "1", "1h"]];
+    let calls: [&[&str]; 5] = [
+        &["RL.FIXED", "f", "4", "1h"],
+        &["RL.SLIDING", "s", "4", "1h"],
+        &["RL.LOG", "l", "4", "1h"],
+        &["RL.TOKEN", "t", "4", "1", "1h"],
+        &["RL.LEAKY", "q", "4", "1", "1h"],
+    ];
     for call in calls {
         rl(&mut c, call);
         let before = snapshot(&mut c);
@@ -254,6 +287,7 @@ fn wrong_redis_type_is_wrongtype_and_untouched() {
             &["RL.SLIDING", key, "5", "1s"],
             &["RL.LOG", key, "5", "1s"],
             &["RL.TOKEN", key, "5", "1", "1s"],
+            &["RL.LEAKY", key, "5", "1", "1s"],
         ] {
             assert_eq!(err(&mut c, call), "WRONGTYPE Operation against a key holding the wrong kind of value");
         }
@@ -269,13 +303,19 @@ fn unreadable_or_foreign_state_is_a_clear_error_and_untouched() {
     rl(&mut c, &["RL.SLIDING", "s", "5", "1h"]);
     rl(&mut c, &["RL.LOG", "l", "5", "1h"]);
     rl(&mut c, &["RL.TOKEN", "t", "5", "1", "1h"]);
+    rl(&mut c, &["RL.LEAKY", "q", "5", "1", "1h"]);
     run(&mut c, &["SET", "text", "hello", "PX", "100000"]);
     run(&mut c, &["SET", "neg", "-4", "PX", "100000"]);
     run(&mut c, &["SET", "empty", "", "PX", "100000"]);
     let before = snapshot(&mut c);
-    let window: [(&str, &[&str]); 4] =
-        [("RL.FIXED", &["5", "1h"]), ("RL.SLIDING", &["5", "1h"]), ("RL.LOG", &["5", "1h"]), ("RL.TOKEN", &["5", "1", "1h"])];
-    let owner = [("f", "RL.FIXED"), ("s", "RL.SLIDING"), ("l", "RL.LOG"), ("t", "RL.TOKEN")];
+    let window: [(&str, &[&str]); 5] = [
+        ("RL.FIXED", &["5", "1h"]),
+        ("RL.SLIDING", &["5", "1h"]),
+        ("RL.LOG", &["5", "1h"]),
+        ("RL.TOKEN", &["5", "1", "1h"]),
+        ("RL.LEAKY", &["5", "1", "1h"]),
+    ];
+    let owner = [("f", "RL.FIXED"), ("s", "RL.SLIDING"), ("l", "RL.LOG"), ("t", "RL.TOKEN"), ("q", "RL.LEAKY")];
     for (cmd, params) in window {
         for (key, other) in owner {
             if other == cmd {
@@ -382,7 +422,7 @@ fn commands_are_declared_like_builtins() {
     let mut c = s.connect();
     let modules = format!("{:?}", run(&mut c, &["MODULE", "LIST"]));
     assert!(modules.contains("ratelimit"), "{modules}");
-    for (cmd, fast) in [("rl.fixed", true), ("rl.sliding", true), ("rl.log", false), ("rl.token", true)] {
+    for (cmd, fast) in [("rl.fixed", true), ("rl.sliding", true), ("rl.log", false), ("rl.token", true), ("rl.leaky", true)] {
         let info = run(&mut c, &["COMMAND", "INFO", cmd]);
         let Value::Array(outer) = info else { panic!("{info:?}") };
         let Some(Value::Array(fields)) = outer.first() else { panic!("{outer:?}") };
@@ -396,7 +436,7 @@ fn commands_are_declared_like_builtins() {
         assert!(flags.contains(&"write".to_owned()) && flags.contains(&"denyoom".to_owned()), "{cmd}: {flags:?}");
         assert_eq!(flags.contains(&"fast".to_owned()), fast, "{cmd}: {flags:?}");
         assert_eq!(fields[3..6], [Value::Int(1), Value::Int(1), Value::Int(1)], "{cmd} key positions");
-        let params: &[&str] = if cmd == "rl.token" { &["5", "1", "1s"] } else { &["5", "1s"] };
+        let params: &[&str] = if cmd == "rl.token" || cmd == "rl.leaky" { &["5", "1", "1s"] } else { &["5", "1s"] };
         let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg(cmd).arg("mykey").arg(params).query(&mut c).unwrap();
         assert_eq!(keys, ["mykey"]);
     }
@@ -488,6 +528,7 @@ fn command_docs_describe_every_argument() {
         ("rl.sliding", -4, &["limit", "window"]),
         ("rl.log", -4, &["limit", "window"]),
         ("rl.token", -5, &["capacity", "rate", "period"]),
+        ("rl.leaky", -5, &["capacity", "rate", "period"]),
     ] {
         let Value::Array(info) = run(&mut c, &["COMMAND", "INFO", cmd]) else { panic!() };
         let Some(Value::Array(fields)) = info.first() else { panic!("{info:?}") };
@@ -545,7 +586,7 @@ fn acl_category_ratelimit_where_the_server_supports_it() {
     }
     let mut in_category: Vec<String> = redis::cmd("ACL").arg("CAT").arg("ratelimit").query(&mut c).unwrap();
     in_category.sort();
-    assert_eq!(in_category, ["rl.fixed", "rl.log", "rl.sliding", "rl.token"]);
+    assert_eq!(in_category, ["rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
     run(&mut c, &["ACL", "SETUSER", "gw", "on", ">pw", "~*", "+@ratelimit"]);
     run(&mut c, &["AUTH", "gw", "pw"]);
     assert_eq!(rl(&mut c, &["RL.LOG", "k", "5", "1s"])[0], 1);

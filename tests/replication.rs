@@ -36,11 +36,12 @@ fn traffic(con: &mut Connection, rounds: u64) {
         let cost = (1 + next() % 3).to_string();
         let limit = (5 + next() % 3).to_string();
         let peek = next() % 8 == 0;
-        let mut args: Vec<String> = match next() % 4 {
+        let mut args: Vec<String> = match next() % 5 {
             0 => vec!["RL.FIXED".into(), format!("f:{key}"), limit, "1h".into()],
             1 => vec!["RL.SLIDING".into(), format!("s:{key}"), limit, "1h".into()],
             2 => vec!["RL.LOG".into(), format!("l:{key}"), limit, "1h".into()],
-            _ => vec!["RL.TOKEN".into(), format!("t:{key}"), limit, "1".into(), "1s".into()],
+            3 => vec!["RL.TOKEN".into(), format!("t:{key}"), limit, "1".into(), "1s".into()],
+            _ => vec!["RL.LEAKY".into(), format!("q:{key}"), limit, "3".into(), "1s".into()],
         };
         args.extend(["COST".into(), cost]);
         if peek {
@@ -121,8 +122,13 @@ fn aof_bytes(server: &Server) -> u64 {
 fn peek_and_denials_replicate_nothing() {
     let s = Server::start_with(true, &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = s.connect();
-    let calls: [&[&str]; 4] =
-        [&["RL.FIXED", "f", "2", "1h"], &["RL.SLIDING", "s", "2", "1h"], &["RL.LOG", "l", "2", "1h"], &["RL.TOKEN", "t", "2", "1", "1h"]];
+    let calls: [&[&str]; 5] = [
+        &["RL.FIXED", "f", "2", "1h"],
+        &["RL.SLIDING", "s", "2", "1h"],
+        &["RL.LOG", "l", "2", "1h"],
+        &["RL.TOKEN", "t", "2", "1", "1h"],
+        &["RL.LEAKY", "q", "2", "1", "1h"],
+    ];
     for call in calls {
         let before = aof_bytes(&s);
         assert_eq!(rl(&mut c, call)[0], 1);

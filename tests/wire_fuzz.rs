@@ -69,14 +69,16 @@ fn duration(rng: &mut Rng) -> Vec<u8> {
 
 /// A random, mostly well-formed RL call.
 fn rl_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
-    let kind = rng.below(4);
-    let cmd = [["RL.FIXED", "rl.fixed"], ["RL.SLIDING", "rl.Sliding"], ["RL.LOG", "rl.log"], ["RL.TOKEN", "Rl.Token"]][kind as usize]
-        [rng.below(2) as usize];
+    let kind = rng.below(5);
+    let cmd =
+        [["RL.FIXED", "rl.fixed"], ["RL.SLIDING", "rl.Sliding"], ["RL.LOG", "rl.log"], ["RL.TOKEN", "Rl.Token"], ["RL.LEAKY", "rl.Leaky"]]
+            [kind as usize][rng.below(2) as usize];
     // Mostly the command's own keys; one call in ten on another command's.
-    let key_kind = if rng.below(10) == 0 { rng.below(4) } else { kind };
+    let key_kind = if rng.below(10) == 0 { rng.below(5) } else { kind };
     let key = format!("fz:{key_kind}:{}", rng.below(KEYS));
     let mut args: Vec<Vec<u8>> = vec![key.clone().into_bytes()];
-    let token = cmd.eq_ignore_ascii_case("RL.TOKEN");
+    // RL.TOKEN and RL.LEAKY take three parameters.
+    let token = cmd.eq_ignore_ascii_case("RL.TOKEN") || cmd.eq_ignore_ascii_case("RL.LEAKY");
     // Six calls in ten are well-formed, so the decisions and stored states get exercised.
     if rng.below(10) < 6 {
         let small = |rng: &mut Rng| format!("{}", 1 + rng.below(20)).into_bytes();
@@ -153,7 +155,7 @@ fn state_like(rng: &mut Rng) -> Vec<u8> {
 
 /// A write that puts something hostile under a key.
 fn mutation(rng: &mut Rng) -> redis::Cmd {
-    let key = format!("fz:{}:{}", rng.below(4), rng.below(KEYS));
+    let key = format!("fz:{}:{}", rng.below(5), rng.below(KEYS));
     let mut cmd;
     match rng.below(16) {
         0 => {

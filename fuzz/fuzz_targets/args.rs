@@ -10,13 +10,13 @@ const MAX: u64 = i64::MAX as u64;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token][usize::from(selector % 4)];
+    let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky][usize::from(selector % 5)];
     let args: Vec<&[u8]> = rest.split(|b| *b == 0).collect();
     if let Ok(call) = parse(kind, &args) {
         assert!((1..=MAX).contains(&call.request.cost));
         match call.spec {
             Spec::Fixed(p) | Spec::Sliding(p) | Spec::Log(p) => assert!((1..=MAX).contains(&p.limit) && (1..=MAX).contains(&p.window)),
-            Spec::Token(p) => assert!((1..=MAX).contains(&p.capacity) && (1..=MAX).contains(&p.rate) && (1..=MAX).contains(&p.period)),
+            Spec::Token(p) | Spec::Leaky(p) => assert!((1..=MAX).contains(&p.capacity) && (1..=MAX).contains(&p.rate) && (1..=MAX).contains(&p.period)),
         }
     }
 });

@@ -24,7 +24,7 @@ fn call_of(kind: Kind, b: &[u8]) -> Option<Call> {
     };
     let (p1, p2, p3, cost) = (param(b.get(0..2)?)?, param(b.get(2..4)?)?, param(b.get(4..6)?)?, param(b.get(6..8)?)?);
     let mut args: Vec<&[u8]> = match kind {
-        Kind::Token => vec![p1.as_bytes(), p2.as_bytes(), p3.as_bytes()],
+        Kind::Token | Kind::Leaky => vec![p1.as_bytes(), p2.as_bytes(), p3.as_bytes()],
         _ => vec![p1.as_bytes(), p3.as_bytes()],
     };
     args.extend([&b"COST"[..], cost.as_bytes()]);
@@ -34,10 +34,11 @@ fn call_of(kind: Kind, b: &[u8]) -> Option<Call> {
     parse(kind, &args).ok()
 }
 
-fn check(outcome: &Outcome) {
+fn check(kind: Kind, outcome: &Outcome) {
     let [allowed, limit, remaining, retry, reset] = outcome.reply.to_array();
     assert!((allowed == 0 || allowed == 1) && limit >= 1 && remaining >= 0 && retry >= -1 && reset >= 0);
-    assert!(allowed == 0 || retry == 0);
+    // RL.LEAKY replies to an admission with the delay before proceeding (>= 0); the others 0.
+    assert!(allowed == 0 || retry == 0 || (kind == Kind::Leaky && retry > 0));
     assert!(allowed == 1 || retry != 0, "denied with no wait");
 }
 
@@ -62,7 +63,7 @@ fn apply(value: &mut Vec<u8>, expire: &mut Option<u64>, write: &Write) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, data)) = data.split_first() else { return };
-    let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token][usize::from(mode % 4)];
+    let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky][usize::from(mode % 5)];
     if mode & 0x80 == 0 {
         // One call on arbitrary stored bytes.
         let (Some(params), Some(clock)) = (data.get(0..9), data.get(9..13)) else { return };
@@ -72,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
         let value = data.get(13..).unwrap_or_default();
         let found = (!value.is_empty()).then_some(Found { bytes: value, expire_at });
         if let Ok(outcome) = evaluate(&call, found, now) {
-            check(&outcome);
+            check(kind, &outcome);
         }
         return;
     }
@@ -97,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(o) => o,
             Err(e) => panic!("the module cannot read what it wrote: {}", e.message()),
         };
-        check(&outcome);
+        check(kind, &outcome);
         if let Some(write) = &outcome.write {
             apply(&mut value, &mut expire, write);
             assert!(expire.is_some_and(|at| at > now), "a write left the key without a future expiry");

@@ -4,10 +4,11 @@
 //! Every format is told apart from every other by its first bytes, so one key used with two
 //! RL commands is an error, never a silent reinterpretation:
 //! RL.FIXED is a bare decimal count (so `GET` shows it); RL.SLIDING starts with the byte 0x01
-//! and RL.TOKEN with 0x02 (compact binary: varints), RL.LOG with `L:` (binary entries). No
+//! RL.TOKEN with 0x02 and RL.LEAKY with 0x03 (compact binary: varints), RL.LOG with `L:` (binary entries). No
 //! hand-written text starts with a control byte.
 
 pub mod fixed;
+pub mod leaky;
 pub mod log;
 pub mod sliding;
 pub mod text;
@@ -23,6 +24,7 @@ pub enum Kind {
     Sliding,
     Log,
     Token,
+    Leaky,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Sliding => "RL.SLIDING",
             Kind::Log => "RL.LOG",
             Kind::Token => "RL.TOKEN",
+            Kind::Leaky => "RL.LEAKY",
         }
     }
 
@@ -40,6 +43,7 @@ impl Kind {
         match bytes {
             [sliding::TAG, ..] => Some(Kind::Sliding),
             [token::TAG, ..] => Some(Kind::Token),
+            [leaky::TAG, ..] => Some(Kind::Leaky),
             [b'L', b':', ..] => Some(Kind::Log),
             [b'-' | b'0'..=b'9', ..] if bytes.iter().skip(1).all(u8::is_ascii_digit) => Some(Kind::Fixed),
             _ => None,

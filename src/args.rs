@@ -3,7 +3,7 @@
 
 use crate::algo::fixed::WindowParams;
 use crate::algo::token::TokenParams;
-use crate::algo::{Millis, Request};
+use crate::algo::{Millis, Mode, Request};
 use crate::codec::text::parse_u128;
 use crate::codec::Kind;
 use crate::error::Error;
@@ -53,27 +53,44 @@ pub fn parse(kind: Kind, args: &[&[u8]]) -> Result<Call, Error> {
     Ok(Call { spec, request: options_of(options)? })
 }
 
-/// `[COST n] [PEEK]`, in any order and any case, each at most once.
+/// `[COST n] [PEEK] [FORCE] | REFUND n`, in any order and any case, each at most once.
+/// REFUND stands alone; FORCE does not go with PEEK (a forced request is always recorded).
 fn options_of(mut rest: &[&[u8]]) -> Result<Request, Error> {
     let mut cost = None;
+    let mut refund = None;
     let mut peek = false;
+    let mut force = false;
     while let [name, tail @ ..] = rest {
         rest = tail;
-        if name.eq_ignore_ascii_case(b"COST") {
-            let [value, tail @ ..] = rest else { return Err(Error::MissingValue("COST")) };
+        if name.eq_ignore_ascii_case(b"COST") || name.eq_ignore_ascii_case(b"REFUND") {
+            let (slot, option) = if name.eq_ignore_ascii_case(b"COST") { (&mut cost, "COST") } else { (&mut refund, "REFUND") };
+            let [value, tail @ ..] = rest else { return Err(Error::MissingValue(option)) };
             rest = tail;
-            if cost.replace(positive(value, "COST")?).is_some() {
-                return Err(Error::RepeatedOption("COST"));
+            if slot.replace(positive(value, option)?).is_some() {
+                return Err(Error::RepeatedOption(option));
             }
         } else if name.eq_ignore_ascii_case(b"PEEK") {
             if std::mem::replace(&mut peek, true) {
                 return Err(Error::RepeatedOption("PEEK"));
             }
+        } else if name.eq_ignore_ascii_case(b"FORCE") {
+            if std::mem::replace(&mut force, true) {
+                return Err(Error::RepeatedOption("FORCE"));
+            }
         } else {
             return Err(Error::UnknownOption(name.to_vec()));
         }
     }
-    Ok(Request { cost: cost.unwrap_or(1), peek })
+    if let Some(units) = refund {
+        return match (cost.is_some(), peek, force) {
+            (false, false, false) => Ok(Request { cost: units, peek: false, mode: Mode::Refund }),
+            _ => Err(Error::Conflict("REFUND", "COST, PEEK or FORCE")),
+        };
+    }
+    if force && peek {
+        return Err(Error::Conflict("FORCE", "PEEK"));
+    }
+    Ok(Request { cost: cost.unwrap_or(1), peek, mode: if force { Mode::Force } else { Mode::Take } })
 }
 
 /// An integer from 1 to 2^63-1.
@@ -161,13 +178,36 @@ mod tests {
     #[test]
     fn options_in_any_order_and_case_once_each() {
         let call = p(Kind::Log, &["5", "1s", "peek", "cOsT", "3"]).unwrap();
-        assert_eq!(call.request, Request { cost: 3, peek: true });
-        assert_eq!(p(Kind::Log, &["5", "1s"]).unwrap().request, Request { cost: 1, peek: false });
+        assert_eq!(call.request, Request::take(3, true));
+        assert_eq!(p(Kind::Log, &["5", "1s"]).unwrap().request, Request::take(1, false));
         assert_eq!(p(Kind::Fixed, &["5", "1s", "FOO"]).unwrap_err(), "ERR syntax error, unknown option 'FOO'");
         assert_eq!(p(Kind::Fixed, &["5", "1s", "COST"]).unwrap_err(), "ERR syntax error, COST needs a value");
         assert_eq!(p(Kind::Fixed, &["5", "1s", "COST", "0"]).unwrap_err(), "ERR COST must be a positive integer");
         assert_eq!(p(Kind::Fixed, &["5", "1s", "COST", "1", "COST", "2"]).unwrap_err(), "ERR syntax error, COST given more than once");
         assert_eq!(p(Kind::Fixed, &["5", "1s", "PEEK", "peek"]).unwrap_err(), "ERR syntax error, PEEK given more than once");
+    }
+
+    #[test]
+    fn refund_stands_alone_and_force_goes_without_peek() {
+        let refund = p(Kind::Token, &["5", "1", "1s", "refund", "3"]).unwrap().request;
+        assert_eq!(refund, Request { cost: 3, peek: false, mode: Mode::Refund });
+        let force = p(Kind::Fixed, &["5", "1s", "FORCE", "COST", "9"]).unwrap().request;
+        assert_eq!(force, Request { cost: 9, peek: false, mode: Mode::Force });
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "force"]).unwrap().request, Request { cost: 1, peek: false, mode: Mode::Force });
+        let conflict = "ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE";
+        for extra in [&["COST", "1"][..], &["PEEK"], &["FORCE"]] {
+            let mut args = vec!["5", "1s", "REFUND", "2"];
+            args.extend(extra);
+            assert_eq!(p(Kind::Log, &args).unwrap_err(), conflict, "{extra:?}");
+        }
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "FORCE", "PEEK"]).unwrap_err(), "ERR syntax error, FORCE cannot be combined with PEEK");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "REFUND"]).unwrap_err(), "ERR syntax error, REFUND needs a value");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "REFUND", "0"]).unwrap_err(), "ERR REFUND must be a positive integer");
+        assert_eq!(p(Kind::Fixed, &["5", "1s", "FORCE", "FORCE"]).unwrap_err(), "ERR syntax error, FORCE given more than once");
+        assert_eq!(
+            p(Kind::Fixed, &["5", "1s", "REFUND", "1", "REFUND", "1"]).unwrap_err(),
+            "ERR syntax error, REFUND given more than once"
+        );
     }
 
     #[test]

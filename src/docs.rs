@@ -103,7 +103,14 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
     let mut peek = arg(c"peek", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN);
     peek.token = c"PEEK".as_ptr();
     peek.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
-    args.extend([cost, peek]);
+    let mut force = arg(c"force", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN);
+    force.token = c"FORCE".as_ptr();
+    force.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
+    // REFUND n stands alone (the parser enforces it); listed as one more optional argument.
+    let mut refund = arg(c"refund", INTEGER);
+    refund.token = c"REFUND".as_ptr();
+    refund.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
+    args.extend([cost, peek, force, refund]);
     // SAFETY: zeroed terminator.
     args.push(unsafe { std::mem::zeroed() });
     // Redis copies all of it (strings, arguments, key specs): it may be freed after the call.

@@ -13,6 +13,8 @@ pub enum Error {
     UnknownOption(Vec<u8>),
     RepeatedOption(&'static str),
     MissingValue(&'static str),
+    /// Two options that cannot go together (REFUND with COST, PEEK or FORCE; FORCE with PEEK).
+    Conflict(&'static str, &'static str),
     /// The key holds another Redis type.
     WrongType,
     /// The key holds a string this command cannot use.
@@ -33,6 +35,7 @@ impl Error {
             Error::UnknownOption(given) => format!("ERR syntax error, unknown option '{}'", printable(given)),
             Error::RepeatedOption(name) => format!("ERR syntax error, {name} given more than once"),
             Error::MissingValue(name) => format!("ERR syntax error, {name} needs a value"),
+            Error::Conflict(a, b) => format!("ERR syntax error, {a} cannot be combined with {b}"),
             Error::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned(),
             Error::State(kind, StateError::OtherCommand(other)) => {
                 format!("ERR key holds {} state, not {} state", other.command(), kind.command())

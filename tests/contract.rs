@@ -119,6 +119,57 @@ fn token_bucket_starts_full_and_refills_continuously() {
 }
 
 #[test]
+fn refund_and_force_record_usage_known_after_the_call() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let commands: [(&str, &[&str]); 5] = [
+        ("RL.FIXED", &["5", "1h"]),
+        ("RL.SLIDING", &["5", "1h"]),
+        ("RL.LOG", &["5", "1h"]),
+        ("RL.TOKEN", &["5", "1", "1h"]),
+        ("RL.LEAKY", &["5", "1", "1h"]),
+    ];
+    for (cmd, params) in commands {
+        let key = format!("rf:{cmd}");
+        let call = |extra: &[&str]| {
+            let mut args = vec![cmd, key.as_str()];
+            args.extend(params);
+            args.extend(extra);
+            args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+        };
+        let run_rl = |c: &mut Connection, extra: &[&str]| {
+            let args = call(extra);
+            rl(c, &args.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        // A refund on a missing key gives back nothing and writes nothing.
+        assert_eq!(run_rl(&mut c, &["REFUND", "2"])[..4], [1, 5, 5, 0], "{cmd}");
+        assert_eq!(run(&mut c, &["EXISTS", &key]), Value::Int(0), "{cmd}");
+        // Reserve 5 (max_tokens), use 2: give 3 back.
+        assert_eq!(run_rl(&mut c, &["COST", "5"])[..3], [1, 5, 0], "{cmd}");
+        assert_eq!(run_rl(&mut c, &["REFUND", "3"])[..4], [1, 5, 3, 0], "{cmd}");
+        // An overrun recorded past the limit: in debt, nothing admitted until it is paid.
+        assert_eq!(run_rl(&mut c, &["COST", "6", "FORCE"])[..3], [1, 5, 0], "{cmd}");
+        assert_eq!(run_rl(&mut c, &["PEEK"])[..3], [0, 5, 0], "{cmd}");
+        // Never below empty: a refund of everything leaves the limiter full, and readable.
+        assert_eq!(run_rl(&mut c, &["REFUND", "1000"])[..3], [1, 5, 5], "{cmd}");
+        assert_eq!(run_rl(&mut c, &[])[..3], [1, 5, 4], "{cmd}");
+        assert!(pexpiretime(&mut c, &key) > 0, "{cmd}: no TTL");
+        let args = call(&["REFUND", "1", "COST", "1"]);
+        let e = err(&mut c, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(e, "ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE");
+        let args = call(&["FORCE", "PEEK"]);
+        assert_eq!(
+            err(&mut c, &args.iter().map(String::as_str).collect::<Vec<_>>()),
+            "ERR syntax error, FORCE cannot be combined with PEEK"
+        );
+    }
+    // A hand-written count without TTL: the refund gives it one, as a denial would.
+    run(&mut c, &["SET", "hand", "2"]);
+    assert_eq!(rl(&mut c, &["RL.FIXED", "hand", "5", "1h", "REFUND", "1"])[..3], [1, 5, 4]);
+    assert!(pexpiretime(&mut c, "hand") > 0);
+}
+
+#[test]
 fn leaky_bucket_spreads_a_burst_and_replies_with_the_delay() {
     let s = Server::start();
     let mut c = s.connect();
@@ -542,6 +593,10 @@ fn command_docs_describe_every_argument() {
             "COST",
             "peek",
             "PEEK",
+            "force",
+            "FORCE",
+            "refund",
+            "REFUND",
             "optional",
             "pure-token",
         ]) {

@@ -21,8 +21,8 @@ fn start_replica_of(primary: &Server) -> Server {
     replica
 }
 
-/// A deterministic mix of every command: admissions, denials, PEEKs, costs, limit changes,
-/// MULTI and Lua, over many keys.
+/// A deterministic mix of every command: admissions, denials, PEEKs, costs, refunds, forced
+/// overruns, limit changes, MULTI and Lua, over many keys.
 fn traffic(con: &mut Connection, rounds: u64) {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
@@ -43,9 +43,16 @@ fn traffic(con: &mut Connection, rounds: u64) {
             3 => vec!["RL.TOKEN".into(), format!("t:{key}"), limit, "1".into(), "1s".into()],
             _ => vec!["RL.LEAKY".into(), format!("q:{key}"), limit, "3".into(), "1s".into()],
         };
-        args.extend(["COST".into(), cost]);
-        if peek {
-            args.push("PEEK".into());
+        match next() % 8 {
+            // Usage known after the fact: a refund, or an overrun recorded past the limit.
+            0 => args.extend(["REFUND".into(), cost]),
+            1 => args.extend(["COST".into(), cost, "FORCE".into()]),
+            _ => {
+                args.extend(["COST".into(), cost]);
+                if peek {
+                    args.push("PEEK".into());
+                }
+            }
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         match next() % 10 {

@@ -88,12 +88,26 @@ fn rl_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
         }
         let unit = *rng.pick(&["", "ms", "s"]);
         args.push(format!("{}{unit}", 1 + rng.below(100)).into_bytes());
-        if rng.below(2) == 0 {
-            args.push(b"COST".to_vec());
-            args.push(small(rng));
-        }
-        if rng.below(5) == 0 {
-            args.push(b"PEEK".to_vec());
+        match rng.below(10) {
+            // Usage known after the fact: give back, or record past the limit.
+            0 => {
+                args.push(b"REFUND".to_vec());
+                args.push(small(rng));
+            }
+            1 => {
+                args.push(b"COST".to_vec());
+                args.push(small(rng));
+                args.push(b"FORCE".to_vec());
+            }
+            _ => {
+                if rng.below(2) == 0 {
+                    args.push(b"COST".to_vec());
+                    args.push(small(rng));
+                }
+                if rng.below(5) == 0 {
+                    args.push(b"PEEK".to_vec());
+                }
+            }
         }
         return (cmd.to_owned(), args);
     }
@@ -110,7 +124,14 @@ fn rl_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
                     args.push(number(rng));
                 }
             }
-            10..=17 => args.push(rng.pick(&[&b"PEEK"[..], b"peek"]).to_vec()),
+            10..=14 => args.push(rng.pick(&[&b"PEEK"[..], b"peek"]).to_vec()),
+            15 => args.push(rng.pick(&[&b"FORCE"[..], b"force"]).to_vec()),
+            16 | 17 => {
+                args.push(rng.pick(&[&b"REFUND"[..], b"refund"]).to_vec());
+                if rng.below(20) > 0 {
+                    args.push(number(rng));
+                }
+            }
             18 => args.push(rng.bytes(12)),
             _ => args.push(number(rng)),
         }

@@ -27,9 +27,15 @@ fn call_of(kind: Kind, b: &[u8]) -> Option<Call> {
         Kind::Token | Kind::Leaky => vec![p1.as_bytes(), p2.as_bytes(), p3.as_bytes()],
         _ => vec![p1.as_bytes(), p3.as_bytes()],
     };
-    args.extend([&b"COST"[..], cost.as_bytes()]);
-    if b.get(8)? & 1 == 1 {
-        args.push(b"PEEK");
+    match b.get(8)? & 7 {
+        0 => args.extend([&b"REFUND"[..], cost.as_bytes()]),
+        1 => args.extend([&b"COST"[..], cost.as_bytes(), b"FORCE"]),
+        x => {
+            args.extend([&b"COST"[..], cost.as_bytes()]);
+            if x & 1 == 1 {
+                args.push(b"PEEK");
+            }
+        }
     }
     parse(kind, &args).ok()
 }

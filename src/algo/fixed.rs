@@ -6,7 +6,7 @@
 //! window was shortened) keeps its count rather than being reset, so a clock step never
 //! admits more; each admission moves the expiry to the current window's end.
 
-use super::{wait_ms, window_start, Decision, Millis, Reply, Request, Store, NEVER};
+use super::{refund_reply, wait_ms, window_start, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
 
 /// Parameters of a window-based limiter (RL.FIXED, RL.SLIDING, RL.LOG).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub struct Stored {
 
 /// Decides one RL.FIXED call. The new state, if any, is the count to store.
 pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request) -> Decision<u64> {
+    if req.mode == Mode::Refund {
+        return refund(stored, now, p, req.cost);
+    }
     let window_end = super::clamp_time(u128::from(window_start(now, p.window)) + u128::from(p.window));
     // A key past its expiry is gone (Redis never hands it out; the simulated store neither).
     let live = stored.filter(|s| s.expire_at.is_none_or(|at| at > now));
@@ -34,7 +37,7 @@ pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request
     let forgotten_at = live.and_then(|s| s.expire_at).unwrap_or(window_end);
     let until_forgotten = wait_ms(u128::from(forgotten_at.saturating_sub(now)));
 
-    let fits = u128::from(count) + u128::from(req.cost) <= u128::from(p.limit);
+    let fits = req.forced() || u128::from(count) + u128::from(req.cost) <= u128::from(p.limit);
     let retry_after_ms = if fits {
         0
     } else if req.cost > p.limit {
@@ -44,7 +47,8 @@ pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request
     };
 
     if fits && !req.peek {
-        let new_count = count.saturating_add(req.cost);
+        // FORCE may go past the limit; the count stays readable (at most 2^63-1).
+        let new_count = count.saturating_add(req.cost).min(i64::MAX as u64);
         return Decision {
             reply: Reply {
                 allowed: true,
@@ -72,16 +76,33 @@ pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request
     }
 }
 
+/// REFUND: gives back up to `units` of the current count; the key keeps its expiry. A missing
+/// or empty limiter has nothing to give back and nothing is written (but a hand-written key
+/// without a TTL gets one, as on a denial).
+fn refund(stored: Option<Stored>, now: Millis, p: WindowParams, units: u64) -> Decision<u64> {
+    let live = stored.filter(|s| s.expire_at.is_none_or(|at| at > now));
+    let window_end = super::clamp_time(u128::from(window_start(now, p.window)) + u128::from(p.window));
+    let store = live
+        .filter(|s| s.count > 0 || s.expire_at.is_none())
+        .map(|s| Store { state: s.count - units.min(s.count), expire_at: s.expire_at.unwrap_or(window_end) });
+    let after = store.as_ref().map_or(live, |s| Some(Stored { count: s.state, expire_at: Some(s.expire_at) }));
+    Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{check_reply, Rng, SimKey};
+    use crate::algo::testkit::{check_refund_and_force, check_reply, Rng, SimKey};
 
     const P: WindowParams = WindowParams { limit: 3, window: 1000 };
 
     fn call(key: &mut SimKey<u64>, now: Millis, p: WindowParams, cost: u64, peek: bool) -> Reply {
+        call_req(key, now, p, Request::take(cost, peek))
+    }
+
+    fn call_req(key: &mut SimKey<u64>, now: Millis, p: WindowParams, req: Request) -> Reply {
         let stored = key.get(now).map(|(count, expire_at)| Stored { count, expire_at });
-        let d = decide(stored, now, p, Request { cost, peek });
+        let d = decide(stored, now, p, req);
         key.apply(d.store);
         d.reply
     }
@@ -126,7 +147,7 @@ mod tests {
     fn a_key_expiring_beyond_the_window_keeps_its_count_until_it_expires() {
         // Clock stepped back by 5 s: the stored count (expiring at 10 000) still counts.
         let stored = Some(Stored { count: 3, expire_at: Some(10_000) });
-        let d = decide(stored, 5_000, P, Request { cost: 1, peek: false });
+        let d = decide(stored, 5_000, P, Request::take(1, false));
         assert_eq!(d.reply.to_array(), [0, 3, 0, 5_000, 5_000]);
         assert_eq!(d.store, None);
     }
@@ -134,17 +155,31 @@ mod tests {
     #[test]
     fn a_key_without_ttl_gets_one_on_denial() {
         let stored = Some(Stored { count: 7, expire_at: None });
-        let d = decide(stored, 1_500, P, Request { cost: 1, peek: false });
+        let d = decide(stored, 1_500, P, Request::take(1, false));
         assert_eq!(d.reply.to_array(), [0, 3, 0, 500, 500]);
         assert_eq!(d.store, Some(Store { state: 7, expire_at: 2_000 }));
     }
 
     #[test]
+    fn refund_and_force() {
+        let req = |cost, mode| Request { cost, peek: false, mode };
+        let mut key = SimKey::default();
+        // Nothing to give back on a missing key: nothing written.
+        assert_eq!(call_req(&mut key, 100, P, req(2, crate::algo::Mode::Refund)).to_array(), [1, 3, 3, 0, 0]);
+        assert_eq!(key.value, None);
+        // FORCE goes past the limit: in debt, remaining 0 until refunded below the limit.
+        assert_eq!(call_req(&mut key, 100, P, req(5, crate::algo::Mode::Force)).to_array(), [1, 3, 0, 0, 900]);
+        assert_eq!(call_req(&mut key, 100, P, req(1, crate::algo::Mode::Refund)).to_array(), [1, 3, 0, 0, 900]);
+        assert_eq!(call_req(&mut key, 100, P, req(3, crate::algo::Mode::Refund)).to_array(), [1, 3, 2, 0, 900]);
+        assert_eq!(key.value, Some((1, Some(1000))));
+    }
+
+    #[test]
     fn huge_numbers_do_not_overflow() {
         let p = WindowParams { limit: i64::MAX as u64, window: i64::MAX as u64 };
-        let d = decide(Some(Stored { count: u64::MAX, expire_at: None }), u64::MAX, p, Request { cost: p.limit, peek: false });
+        let d = decide(Some(Stored { count: u64::MAX, expire_at: None }), u64::MAX, p, Request::take(p.limit, false));
         assert!(!d.reply.allowed);
-        let d = decide(None, 1_700_000_000_000, p, Request { cost: p.limit, peek: false });
+        let d = decide(None, 1_700_000_000_000, p, Request::take(p.limit, false));
         assert_eq!(d.reply.to_array(), [1, i64::MAX, 0, 0, i64::MAX - 1_700_000_000_000]);
     }
 
@@ -175,6 +210,9 @@ mod tests {
                     assert!(clock_steps_back || in_window + cost <= p.limit, "window over limit");
                 }
                 check_reply(&before, now, cost, peek, reply, true, |k, t, c, pk| call(k, t, p, c, pk));
+                if !peek {
+                    check_refund_and_force(&key, now, p.limit, rng.range(1, p.limit + 1), true, |k, t, r| call_req(k, t, p, r));
+                }
             }
         }
     }

@@ -10,7 +10,7 @@
 //! look longer (never admits more).
 
 use super::token::TokenParams;
-use super::{clamp_time, div_ceil, div_floor, wait_ms, Decision, Millis, Reply, Request, Store, NEVER};
+use super::{clamp_time, div_ceil, div_floor, refund_reply, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
 
 /// What is stored: the rate the drain time is expressed in, and the drain time in units of
 /// 1/rate ms.
@@ -35,6 +35,9 @@ fn drain_in(s: &LeakyState, rate: u64) -> u128 {
 /// Decides one RL.LEAKY call. `stored` is the state as read and whether its key has a TTL.
 /// When admitted, `retry_after_ms` carries the delay before the request may proceed.
 pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, req: Request) -> Decision<LeakyState> {
+    if req.mode == Mode::Refund {
+        return refund(stored, now, p, req.cost);
+    }
     let rate = u128::from(p.rate);
     let period = u128::from(p.period);
     // now, rate, capacity and period are below 2^63: these products fit in 128 bits.
@@ -43,18 +46,18 @@ pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, r
     let backlog = drain.saturating_sub(now_s);
     let room = (u128::from(p.capacity) * period).saturating_sub(backlog);
     let remaining_now = u64::try_from(div_floor(room, period)).unwrap_or(u64::MAX);
-    let fits = req.cost <= remaining_now;
+    let fits = req.forced() || req.cost <= remaining_now;
     // Milliseconds until the backlog has drained down to `target`.
     let until = |backlog: u128, target: u128| wait_ms(div_ceil(backlog.saturating_sub(target), rate));
 
     if fits && !req.peek {
-        // backlog + cost * period <= capacity * period: no overflow.
-        let new_drain = drain.max(now_s) + u128::from(req.cost) * period;
+        // FORCE may queue past the capacity.
+        let new_drain = drain.max(now_s).saturating_add(u128::from(req.cost) * period);
         return Decision {
             reply: Reply {
                 allowed: true,
                 limit: p.capacity,
-                remaining: remaining_now - req.cost,
+                remaining: remaining_now.saturating_sub(req.cost),
                 retry_after_ms: until(backlog, 0),
                 reset_after_ms: until(new_drain - now_s, 0),
             },
@@ -81,14 +84,36 @@ pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, r
     }
 }
 
+/// REFUND: takes up to `units` off the backlog, the most recently queued first (the drain
+/// time moves earlier, never before now). An empty queue has nothing to give back.
+fn refund(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, units: u64) -> Decision<LeakyState> {
+    let rate = u128::from(p.rate);
+    let now_s = u128::from(now) * rate;
+    let store = stored.and_then(|(s, has_ttl)| {
+        let drain = drain_in(&s, p.rate);
+        let new_drain = drain.saturating_sub(u128::from(units) * u128::from(p.period)).max(now_s);
+        // A hand-written state without TTL gets one, as on a denial.
+        (drain > now_s || !has_ttl).then(|| Store {
+            state: LeakyState { rate: p.rate, drain: new_drain },
+            expire_at: clamp_time(div_ceil(new_drain, rate).max(u128::from(now) + 1)),
+        })
+    });
+    let after = store.as_ref().map_or(stored, |s| Some((s.state, true)));
+    Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{check_reply, Rng, SimKey};
+    use crate::algo::testkit::{check_refund_and_force, check_reply, Rng, SimKey};
 
     fn call(key: &mut SimKey<LeakyState>, now: Millis, p: TokenParams, cost: u64, peek: bool) -> Reply {
+        call_req(key, now, p, Request::take(cost, peek))
+    }
+
+    fn call_req(key: &mut SimKey<LeakyState>, now: Millis, p: TokenParams, req: Request) -> Reply {
         let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
-        let d = decide(stored, now, p, Request { cost, peek });
+        let d = decide(stored, now, p, req);
         key.apply(d.store);
         d.reply
     }
@@ -145,7 +170,7 @@ mod tests {
         assert!(call(&mut key, m - 1, p, m, false).allowed);
         assert!(!call(&mut key, m - 1, p, 1, false).allowed);
         let s = LeakyState { rate: 1, drain: u128::MAX };
-        let d = decide(Some((s, true)), m, TokenParams { capacity: 1, rate: m, period: 1 }, Request { cost: 1, peek: false });
+        let d = decide(Some((s, true)), m, TokenParams { capacity: 1, rate: m, period: 1 }, Request::take(1, false));
         assert!(!d.reply.allowed);
     }
 
@@ -187,6 +212,13 @@ mod tests {
                     reference = Some(new_drain);
                 }
                 check_reply(&before, now, cost, peek, reply, true, |k, t, c, pk| call(k, t, p, c, pk));
+                if !peek {
+                    // A clock stepped back leaves the drain time far ahead: a backlog beyond capacity is
+                    // debt, from which a refund need not bring anything back.
+                    check_refund_and_force(&key, now, p.capacity, rng.range(1, p.capacity + 1), !clock_steps_back, |k, t, r| {
+                        call_req(k, t, p, r)
+                    });
+                }
             }
         }
     }

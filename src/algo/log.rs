@@ -78,7 +78,7 @@ where
     }
     let live = summary.total_units.saturating_sub(expired_units);
     let remaining_now = p.limit.saturating_sub(live);
-    let fits = req.cost <= remaining_now;
+    let fits = req.forced() || req.cost <= remaining_now;
     let until_empty = |newest: Option<Millis>, live: u64| -> i64 {
         match newest {
             Some(t) if live > 0 => wait_ms((u128::from(t) + window).saturating_sub(u128::from(now))),
@@ -88,7 +88,9 @@ where
 
     if fits && !req.peek {
         let at = summary.newest.map_or(now, |t| t.max(now));
-        let live_after = live.saturating_add(req.cost);
+        // FORCE may go past the limit; the stored total stays readable (at most 2^63-1).
+        let units = req.cost.min((i64::MAX as u64).saturating_sub(summary.total_units.saturating_sub(expired_units)));
+        let live_after = live.saturating_add(units);
         // Expire when the newest entry leaves, or up to one window later, so that the expiry
         // is rewritten about once a window rather than on every call.
         let must_live_until = u128::from(at) + window;
@@ -100,11 +102,11 @@ where
             reply: Reply {
                 allowed: true,
                 limit: p.limit,
-                remaining: remaining_now - req.cost,
+                remaining: remaining_now.saturating_sub(req.cost),
                 retry_after_ms: 0,
                 reset_after_ms: until_empty(Some(at), live_after),
             },
-            change: Some(LogChange { expired_entries, expired_units, append: Entry { at, units: req.cost }, expire_at, expire_moves }),
+            change: Some(LogChange { expired_entries, expired_units, append: Entry { at, units }, expire_at, expire_moves }),
         });
     }
 
@@ -141,10 +143,44 @@ where
     })
 }
 
+/// REFUND on a log: the entries still in the window after giving back up to `units`, the
+/// newest first, and whether anything was given back. Emptied entries are dropped from the
+/// end, but one entry always stays (with 0 units if need be): an empty log is not a stored
+/// value. (No entry at all when none is in the window.)
+pub fn refund<E, I>(entries: I, now: Millis, p: WindowParams, units: u64) -> Result<(Vec<Entry>, bool), E>
+where
+    I: IntoIterator<Item = Result<Entry, E>>,
+{
+    let mut live = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        if u128::from(entry.at) + u128::from(p.window) > u128::from(now) {
+            live.push(entry);
+        }
+    }
+    if live.iter().all(|e| e.units == 0) {
+        return Ok((live, false));
+    }
+    let mut left = units;
+    for entry in live.iter_mut().rev() {
+        let taken = left.min(entry.units);
+        entry.units -= taken;
+        left -= taken;
+        if left == 0 {
+            break;
+        }
+    }
+    while live.len() > 1 && live.last().is_some_and(|e| e.units == 0) {
+        live.pop();
+    }
+    Ok((live, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{check_reply, Rng};
+    use crate::algo::testkit::{check_refund_and_force, check_reply, Rng};
+    use crate::algo::{refund_reply, Mode, PEEK};
 
     /// The vector log cannot fail to read; it can only be damaged.
     #[derive(Debug)]
@@ -165,16 +201,27 @@ mod tests {
 
     impl VecLog {
         fn call(&mut self, now: Millis, p: WindowParams, cost: u64, peek: bool) -> Reply {
+            self.call_req(now, p, Request::take(cost, peek))
+        }
+
+        fn call_req(&mut self, now: Millis, p: WindowParams, req: Request) -> Reply {
             if self.expire_at.is_some_and(|at| at <= now) {
                 *self = VecLog::default();
+            }
+            if req.mode == Mode::Refund {
+                let (kept, changed) =
+                    refund(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), now, p, req.cost).expect("a vector log reads");
+                if changed {
+                    self.entries = kept;
+                }
+                return refund_reply(self.call_req(now, p, PEEK));
             }
             let summary = LogSummary {
                 total_units: self.entries.iter().map(|e| e.units).sum(),
                 newest: self.entries.last().map(|e| e.at),
                 expire_at: self.expire_at,
             };
-            let d = decide(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, now, p, Request { cost, peek })
-                .expect("a vector log adds up");
+            let d = decide(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, now, p, req).expect("a vector log adds up");
             if let Some(c) = d.change {
                 self.entries.drain(..c.expired_entries);
                 self.entries.push(c.append);
@@ -199,6 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn refund_gives_back_the_newest_units_first() {
+        let refund = |units| Request { cost: units, peek: false, mode: Mode::Refund };
+        let mut log = VecLog::default();
+        log.call(100, P, 1, false);
+        log.call(600, P, 2, false);
+        // The 2 units of 600 go back: what is left leaves with the unit of 100, at 1100.
+        assert_eq!(log.call_req(700, P, refund(2)).to_array(), [1, 3, 2, 0, 400]);
+        assert_eq!(log.entries, [Entry { at: 100, units: 1 }]);
+        // Everything back: one empty entry stays (an empty log is not a stored value).
+        assert_eq!(log.call_req(700, P, refund(5)).to_array(), [1, 3, 3, 0, 0]);
+        assert_eq!(log.entries, [Entry { at: 100, units: 0 }]);
+        // Nothing left to give back: nothing changes.
+        assert_eq!(log.call_req(700, P, refund(1)).to_array(), [1, 3, 3, 0, 0]);
+    }
+
+    #[test]
     fn expiry_is_rewritten_about_once_a_window() {
         let mut log = VecLog::default();
         log.call(0, P, 1, false);
@@ -214,7 +277,7 @@ mod tests {
     fn a_log_claiming_more_units_than_it_holds_is_damaged() {
         let entries = [Entry { at: 100, units: 1 }];
         let summary = LogSummary { total_units: 50, newest: Some(100), expire_at: Some(5000) };
-        let d = decide(entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, 200, P, Request { cost: 1, peek: false });
+        let d = decide(entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, 200, P, Request::take(1, false));
         assert!(d.is_err());
     }
 
@@ -252,6 +315,9 @@ mod tests {
                     admitted.push(Entry { at: now, units: cost });
                 }
                 check_reply(&before, now, cost, peek, reply, true, |log: &mut VecLog, t, c, pk| log.call(t, p, c, pk));
+                if !peek {
+                    check_refund_and_force(&log, now, p.limit, rng.range(1, p.limit + 1), true, |l: &mut VecLog, t, r| l.call_req(t, p, r));
+                }
             }
         }
     }

@@ -40,10 +40,33 @@ pub const NEVER: i64 = -1;
 /// What the caller asks of one call, besides the algorithm's own parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
-    /// Units this request weighs (>= 1).
+    /// Units this request weighs (>= 1); with [`Mode::Refund`], the units given back.
     pub cost: u64,
     /// Answer as if asking, change nothing.
     pub peek: bool,
+    pub mode: Mode,
+}
+
+/// How a request is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Admitted only if the limit allows it (the usual call).
+    Take,
+    /// `FORCE`: recorded even beyond the limit (usage known after the fact); always admitted.
+    Force,
+    /// `REFUND n`: give back `cost` units, most recent usage first, never below empty.
+    Refund,
+}
+
+impl Request {
+    /// An ordinary request of `cost` units.
+    pub const fn take(cost: u64, peek: bool) -> Request {
+        Request { cost, peek, mode: Mode::Take }
+    }
+
+    pub fn forced(&self) -> bool {
+        self.mode == Mode::Force
+    }
 }
 
 /// The five integers every RL command replies with.
@@ -65,6 +88,15 @@ impl Reply {
         [i64::from(self.allowed), to_reply_int(self.limit), to_reply_int(self.remaining), self.retry_after_ms, self.reset_after_ms]
     }
 }
+
+/// The reply to a REFUND: the limiter as it is after the refund (what a PEEK of it says about
+/// `remaining` and `reset_after_ms`), with allowed = 1 and nothing to wait for.
+pub fn refund_reply(after: Reply) -> Reply {
+    Reply { allowed: true, retry_after_ms: 0, ..after }
+}
+
+/// A PEEK of one unit: what REFUND uses to describe the limiter after it.
+pub const PEEK: Request = Request::take(1, true);
 
 /// The state to store after a call, and the absolute time at which its key expires.
 #[derive(Debug, Clone, PartialEq, Eq)]

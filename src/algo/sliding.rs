@@ -4,7 +4,7 @@
 //! through by `window` in 128-bit integers (no floating point).
 
 use super::fixed::WindowParams;
-use super::{clamp_time, wait_ms, window_start, Decision, Millis, Reply, Request, Store, NEVER};
+use super::{clamp_time, refund_reply, wait_ms, window_start, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
 
 /// What is stored: the window length the counters were kept with, the start of the window
 /// `cur` counts, and the two counters.
@@ -49,6 +49,9 @@ fn counters_at(events: &[(u64, u64); 2], t: u64, w: u64) -> (u64, u64) {
 /// Decides one RL.SLIDING call. `stored` is the state as read (None: missing key) and
 /// whether the key has a TTL.
 pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams, req: Request) -> Decision<SlidingState> {
+    if req.mode == Mode::Refund {
+        return refund(stored, now, p, req.cost);
+    }
     let w = u128::from(p.window);
     let start = window_start(now, p.window);
     let end = u128::from(start) + w;
@@ -64,7 +67,7 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
         (Ok(room), Ok(w)) => room / w,
         _ => u64::try_from(room / w).unwrap_or(u64::MAX),
     };
-    let fits = req.cost <= remaining_now;
+    let fits = req.forced() || req.cost <= remaining_now;
 
     if fits && !req.peek {
         let new_cur = cur.saturating_add(req.cost);
@@ -72,7 +75,8 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
             reply: Reply {
                 allowed: true,
                 limit: p.limit,
-                remaining: remaining_now - req.cost,
+                // 0 when FORCE went past the limit.
+                remaining: remaining_now.saturating_sub(req.cost),
                 retry_after_ms: 0,
                 // Both counters are gone once the next window has passed too.
                 reset_after_ms: wait_ms(end + w - u128::from(now)),
@@ -98,6 +102,25 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
             expire_at: clamp_time(u128::from(now) + u128::from(reset_after_ms.max(1) as u64)),
         }),
     }
+}
+
+/// REFUND: gives back up to `units`, from the current window first, then the previous one.
+/// Nothing to give back (a missing key, empty counters): nothing is written.
+fn refund(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams, units: u64) -> Decision<SlidingState> {
+    let store = stored.and_then(|(s, has_ttl)| {
+        let (prev, cur) = counters_at(&events(&s), now, p.window);
+        let from_cur = units.min(cur);
+        let from_prev = (units - from_cur).min(prev);
+        let start = window_start(now, p.window);
+        let end = u128::from(start) + u128::from(p.window);
+        // A hand-written state without TTL gets one, as on a denial.
+        (from_cur > 0 || from_prev > 0 || !has_ttl).then(|| Store {
+            state: SlidingState { window: p.window, start, prev: prev - from_prev, cur: cur - from_cur },
+            expire_at: clamp_time(end + u128::from(p.window)),
+        })
+    });
+    let after = store.as_ref().map_or(stored, |s| Some((s.state, true)));
+    Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
 }
 
 /// The instant from which no event counts any more (`now` if none does).
@@ -144,16 +167,32 @@ fn admitted_at(events: &[(u64, u64); 2], now: Millis, w: u128, limit: u64, cost:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{check_reply, Rng, SimKey};
+    use crate::algo::testkit::{check_refund_and_force, check_reply, Rng, SimKey};
 
     fn call(key: &mut SimKey<SlidingState>, now: Millis, p: WindowParams, cost: u64, peek: bool) -> Reply {
+        call_req(key, now, p, Request::take(cost, peek))
+    }
+
+    fn call_req(key: &mut SimKey<SlidingState>, now: Millis, p: WindowParams, req: Request) -> Reply {
         let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
-        let d = decide(stored, now, p, Request { cost, peek });
+        let d = decide(stored, now, p, req);
         key.apply(d.store);
         d.reply
     }
 
     const P: WindowParams = WindowParams { limit: 10, window: 1000 };
+
+    #[test]
+    fn refund_comes_off_the_current_window_first() {
+        let refund = |units| Request { cost: units, peek: false, mode: crate::algo::Mode::Refund };
+        let mut key = SimKey::default();
+        call(&mut key, 500, P, 8, false);
+        call(&mut key, 1250, P, 4, false);
+        // cur 4 -> 1, prev 8 untouched: estimate 1 + 8 * 750/1000 = 7, 3 left (off prev: 2).
+        assert_eq!(call_req(&mut key, 1250, P, refund(3)).to_array(), [1, 10, 3, 0, 1750]);
+        // cur 1 -> 0, then prev 8 -> 6: estimate 6 * 750/1000 = 4.5, 5 left.
+        assert_eq!(call_req(&mut key, 1250, P, refund(3)).to_array(), [1, 10, 5, 0, 750]);
+    }
 
     #[test]
     fn previous_window_is_weighted_by_its_overlap() {
@@ -189,7 +228,7 @@ mod tests {
 
     #[test]
     fn key_expires_when_neither_counter_matters() {
-        let d = decide(None, 1234, P, Request { cost: 1, peek: false });
+        let d = decide(None, 1234, P, Request::take(1, false));
         assert_eq!(d.store.map(|s| s.expire_at), Some(3000));
     }
 
@@ -199,7 +238,7 @@ mod tests {
         let s = SlidingState { window: 1000, start: 6000, prev: 4, cur: 5 };
         assert_eq!(counters_at(&events(&s), 1500, 1000), (0, 9));
         // ...and keep counting until the clock has passed them: cur (5) is gone at 8000.
-        let d = decide(Some((s, true)), 1500, P, Request { cost: 6, peek: true });
+        let d = decide(Some((s, true)), 1500, P, Request::take(6, true));
         // 6 fit once cur (5, fading over [7000, 8000)) is down to 4: 5 * (8000 - t) <= 4000.
         assert_eq!(d.reply.to_array(), [0, 10, 1, 7200 - 1500, 8000 - 1500]);
     }
@@ -250,6 +289,9 @@ mod tests {
                 }
                 // The formula only fixes minimal waits while the clock runs forward.
                 check_reply(&before, now, cost, peek, reply, !clock_steps_back, |k, t, c, pk| call(k, t, p, c, pk));
+                if !peek {
+                    check_refund_and_force(&key, now, p.limit, rng.range(1, p.limit + 1), false, |k, t, r| call_req(k, t, p, r));
+                }
             }
         }
     }

@@ -116,3 +116,41 @@ pub fn check_reply<K: Clone>(
         }
     }
 }
+
+/// The REFUND and FORCE properties every algorithm shares, probed from `before` (a limiter
+/// not in debt) at `now` through `call(state, now, request)`:
+/// - REFUND of `units` replies allowed, with no wait, and describes the limiter after it (a
+///   PEEK then agrees); it gives back exactly `min(limit, remaining + units)` when `exact`
+///   (RL.SLIDING gives back a weighted share of its previous window), never more than a full
+///   limiter; a refund of everything leaves the limiter full; on an empty one it writes
+///   nothing a PEEK could see;
+/// - FORCE of `units` is always admitted and leaves `remaining - units` (0 in debt).
+pub fn check_refund_and_force<K: Clone>(
+    before: &K,
+    now: Millis,
+    limit: u64,
+    units: u64,
+    exact: bool,
+    call: impl Fn(&mut K, Millis, super::Request) -> super::Reply,
+) {
+    use super::{Mode, Request, PEEK};
+    let remaining = call(&mut before.clone(), now, PEEK).remaining;
+
+    let mut refunded = before.clone();
+    let r = call(&mut refunded, now, Request { cost: units, peek: false, mode: Mode::Refund });
+    assert!(r.allowed && r.retry_after_ms == 0, "refund: {r:?}");
+    let peek = call(&mut refunded.clone(), now, PEEK);
+    assert_eq!((r.remaining, r.reset_after_ms), (peek.remaining, peek.reset_after_ms), "refund reply is not the state after it");
+    assert!(r.remaining >= remaining && r.remaining <= limit, "refund of {units}: {remaining} -> {}", r.remaining);
+    if exact {
+        assert_eq!(r.remaining, remaining.saturating_add(units).min(limit), "refund of {units} from {remaining}");
+    }
+    let all = call(&mut before.clone(), now, Request { cost: i64::MAX as u64, peek: false, mode: Mode::Refund });
+    assert_eq!(all.remaining, limit, "a refund of everything leaves the limiter full");
+
+    let mut forced = before.clone();
+    let f = call(&mut forced, now, Request { cost: units, peek: false, mode: Mode::Force });
+    assert!(f.allowed, "force: {f:?}");
+    assert_eq!(f.remaining, remaining.saturating_sub(units), "force of {units} from {remaining}");
+    assert_eq!(f.remaining, call(&mut forced.clone(), now, PEEK).remaining, "force reply is not the state after it");
+}

@@ -6,7 +6,7 @@
 //! no drift. This is GCRA with the theoretical arrival time `at + owed / rate` written as a
 //! deficit, which keeps the deficit in tokens when the capacity or rate changes.
 
-use super::{clamp_time, div_ceil, div_floor, wait_ms, Decision, Millis, Reply, Request, Store, NEVER};
+use super::{clamp_time, div_ceil, div_floor, refund_reply, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenParams {
@@ -43,12 +43,15 @@ fn owed_now(s: &TokenState, now: Millis, p: TokenParams) -> (u128, Millis) {
 
 /// Decides one RL.TOKEN call. `stored` is the state as read and whether its key has a TTL.
 pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, req: Request) -> Decision<TokenState> {
+    if req.mode == Mode::Refund {
+        return refund(stored, now, p, req.cost);
+    }
     let period = u128::from(p.period);
     let rate = u128::from(p.rate);
     let (owed, refill_from) = stored.map_or((0, now), |(s, _)| owed_now(&s, now, p));
     let available = (u128::from(p.capacity) * period).saturating_sub(owed);
     let remaining_now = u64::try_from(div_floor(available, period)).unwrap_or(u64::MAX);
-    let fits = req.cost <= remaining_now;
+    let fits = req.forced() || req.cost <= remaining_now;
     // Time until `owed` is refilled down to `target`, with no other traffic.
     let wait_until_owed = |owed: u128, target: u128, from: Millis| {
         if owed <= target {
@@ -58,12 +61,13 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
     };
 
     if fits && !req.peek {
-        let new_owed = owed + u128::from(req.cost) * period;
+        // FORCE may go past the capacity: the bucket goes into debt.
+        let new_owed = owed.saturating_add(u128::from(req.cost) * period);
         return Decision {
             reply: Reply {
                 allowed: true,
                 limit: p.capacity,
-                remaining: remaining_now - req.cost,
+                remaining: remaining_now.saturating_sub(req.cost),
                 retry_after_ms: 0,
                 reset_after_ms: wait_until_owed(new_owed, 0, now),
             },
@@ -93,14 +97,34 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
     }
 }
 
+/// REFUND: takes up to `units` tokens off the deficit (never below a full bucket). A missing
+/// key is a full bucket: nothing to give back, nothing written.
+fn refund(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, units: u64) -> Decision<TokenState> {
+    let store = stored.and_then(|(s, has_ttl)| {
+        let (owed, _) = owed_now(&s, now, p);
+        let new_owed = owed.saturating_sub(u128::from(units) * u128::from(p.period));
+        // A hand-written state without TTL gets one, as on a denial.
+        (new_owed != owed || !has_ttl).then(|| Store {
+            state: TokenState { period: p.period, at: now, owed: new_owed },
+            expire_at: clamp_time(u128::from(now) + div_ceil(new_owed, u128::from(p.rate)).max(1)),
+        })
+    });
+    let after = store.as_ref().map_or(stored, |s| Some((s.state, true)));
+    Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::testkit::{check_reply, Rng, SimKey};
+    use crate::algo::testkit::{check_refund_and_force, check_reply, Rng, SimKey};
 
     fn call(key: &mut SimKey<TokenState>, now: Millis, p: TokenParams, cost: u64, peek: bool) -> Reply {
+        call_req(key, now, p, Request::take(cost, peek))
+    }
+
+    fn call_req(key: &mut SimKey<TokenState>, now: Millis, p: TokenParams, req: Request) -> Reply {
         let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
-        let d = decide(stored, now, p, Request { cost, peek });
+        let d = decide(stored, now, p, req);
         key.apply(d.store);
         d.reply
     }
@@ -149,7 +173,7 @@ mod tests {
     #[test]
     fn a_last_update_in_the_future_refills_nothing() {
         let s = TokenState { period: 1000, at: 10_000, owed: 5000 };
-        let d = decide(Some((s, true)), 2_000, P, Request { cost: 1, peek: true });
+        let d = decide(Some((s, true)), 2_000, P, Request::take(1, true));
         // Refill resumes when the clock is back at 10 000: 8 s + 1 s for the next token.
         assert_eq!(d.reply.to_array(), [0, 5, 0, 9000, 13_000]);
     }
@@ -158,11 +182,11 @@ mod tests {
     fn huge_numbers_do_not_overflow() {
         let m = i64::MAX as u64;
         let p = TokenParams { capacity: m, rate: 1, period: m };
-        let d = decide(None, 1, p, Request { cost: m, peek: false });
+        let d = decide(None, 1, p, Request::take(m, false));
         assert!(d.reply.allowed);
         assert_eq!(d.reply.reset_after_ms, i64::MAX);
         let s = TokenState { period: 1, at: 0, owed: u128::MAX };
-        let d = decide(Some((s, true)), m, p, Request { cost: 1, peek: false });
+        let d = decide(Some((s, true)), m, p, Request::take(1, false));
         assert!(!d.reply.allowed);
     }
 
@@ -196,6 +220,9 @@ mod tests {
                     }
                 }
                 check_reply(&before, now, cost, peek, reply, true, |k, t, c, pk| call(k, t, p, c, pk));
+                if !peek {
+                    check_refund_and_force(&key, now, p.capacity, rng.range(1, p.capacity + 1), true, |k, t, r| call_req(k, t, p, r));
+                }
             }
         }
     }

@@ -149,6 +149,25 @@ fn fresh(append: Entry) -> Buf {
     buf
 }
 
+/// The whole log rewritten from `entries` (oldest first, at least one), expiring at
+/// `expire_at`: what a REFUND leaves. One `SET ... PXAT`.
+pub fn rebuild(entries: &[Entry], expire_at: Millis) -> Write {
+    let mut bytes = Buf::default();
+    bytes.extend(MAGIC);
+    let (mut previous, mut last_off, mut total) = (entries.first().map_or(0, |e| e.at), MAGIC.len(), 0u64);
+    for e in entries {
+        last_off = bytes.as_slice().len();
+        varint::push(&mut bytes, e.at.saturating_sub(previous).into());
+        varint::push(&mut bytes, e.units.into());
+        previous = e.at;
+        total = total.saturating_add(e.units);
+    }
+    let header =
+        Header { head_off: MAGIC.len(), head_time: entries.first().map_or(0, |e| e.at), total_units: total, last_off, last_time: previous };
+    bytes.extend(&header.encode());
+    Write::Value { bytes, expire_at }
+}
+
 /// The write that applies `change` to the stored log (None: the key is missing).
 pub fn write(view: Option<&LogView<'_>>, change: &LogChange) -> Result<Write, StateError> {
     let Some(view) = view else {
@@ -244,7 +263,7 @@ mod tests {
             let view = value.as_ref().map(|(b, _)| LogView::parse(b).unwrap());
             let summary = view.as_ref().map_or(LogSummary::default(), |v| v.summary(value.as_ref().and_then(|x| x.1)));
             let entries = view.as_ref().map(|v| v.entries()).into_iter().flatten();
-            let d = decide(entries, summary, now, p, Request { cost, peek }).unwrap();
+            let d = decide(entries, summary, now, p, Request::take(cost, peek)).unwrap();
             if let Some(change) = d.change {
                 let w = write(view.as_ref(), &change).unwrap();
                 self.apply(&w);
@@ -262,7 +281,7 @@ mod tests {
         assert_eq!(len, 2 + 2 + HEADER);
         let view_bytes = key.value.clone().unwrap().0;
         let view = LogView::parse(&view_bytes).unwrap();
-        let d = decide(view.entries(), view.summary(Some(1_002_000)), 1_000_005, p, Request { cost: 2, peek: false }).unwrap();
+        let d = decide(view.entries(), view.summary(Some(1_002_000)), 1_000_005, p, Request::take(2, false)).unwrap();
         let w = write(Some(&view), &d.change.unwrap()).unwrap();
         match w {
             Write::Range { offset, bytes, expire_at } => {
@@ -316,7 +335,7 @@ mod tests {
             }
             if let Ok(view) = LogView::parse(&bytes) {
                 let p = WindowParams { limit: rng.range(1, 10), window: rng.range(1, 100) };
-                let req = Request { cost: rng.range(1, 10), peek: rng.chance(2) };
+                let req = Request::take(rng.range(1, 10), rng.chance(2));
                 if let Ok(d) = decide(view.entries(), view.summary(None), rng.range(0, 200), p, req) {
                     if let Some(c) = d.change {
                         let _ = write(Some(&view), &c);
@@ -350,7 +369,7 @@ mod tests {
                     newest: model.last().map(|e| e.at),
                     expire_at: model_expire,
                 };
-                let d = decide(model.iter().map(|e| Ok::<_, StateError>(*e)), summary, now, p, Request { cost, peek }).unwrap();
+                let d = decide(model.iter().map(|e| Ok::<_, StateError>(*e)), summary, now, p, Request::take(cost, peek)).unwrap();
                 if let Some(c) = d.change {
                     model.drain(..c.expired_entries);
                     model.push(c.append);

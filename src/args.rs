@@ -29,7 +29,13 @@ const MAX_INT: u64 = i64::MAX as u64;
 
 /// Parses the arguments of `kind`'s command that follow the key.
 pub fn parse(kind: Kind, args: &[&[u8]]) -> Result<Call, Error> {
-    let (spec, options) = match kind {
+    let (spec, options) = spec_of(kind, args)?;
+    Ok(Call { spec, request: options_of(options)? })
+}
+
+/// `kind`'s parameters at the start of `args`, and what follows them.
+fn spec_of<'a, 'b>(kind: Kind, args: &'a [&'b [u8]]) -> Result<(Spec, &'a [&'b [u8]]), Error> {
+    Ok(match kind {
         Kind::Token | Kind::Leaky => {
             let [capacity, rate, period, options @ ..] = args else { return Err(Error::WrongArity) };
             let p = TokenParams {
@@ -49,8 +55,68 @@ pub fn parse(kind: Kind, args: &[&[u8]]) -> Result<Call, Error> {
             };
             (spec, options)
         }
-    };
-    Ok(Call { spec, request: options_of(options)? })
+    })
+}
+
+/// The most keys one RL.ALL call takes.
+pub const MAX_ALL_KEYS: usize = 16;
+
+/// A parsed RL.ALL call: one spec per key, in key order, and the request for all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllCall {
+    pub specs: Vec<Spec>,
+    pub request: Request,
+}
+
+/// The number of keys of an RL.ALL call (its first argument), checked against the arguments.
+pub fn numkeys(arg: &[u8], args_after: usize) -> Result<usize, Error> {
+    match parse_u128(arg) {
+        Some(n) if n >= 1 && n <= MAX_ALL_KEYS as u128 && n as usize <= args_after => Ok(n as usize),
+        _ => Err(Error::NumKeys),
+    }
+}
+
+/// RL.ALL's arguments after its keys: `keys` specs, then `[COST n] [PEEK]`.
+pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
+    let mut specs = Vec::with_capacity(keys);
+    while let [name, rest @ ..] = args {
+        let Some(kind) = algorithm(name) else {
+            // Options start here: fewer specs than keys is a count error, not an unknown name.
+            if specs.len() < keys && !is_option(name) {
+                return Err(Error::UnknownAlgorithm(name.to_vec(), specs.len() + 1));
+            }
+            break;
+        };
+        if specs.len() == keys {
+            // One spec more than keys: count them all for the message.
+            let extra = args.iter().filter(|a| algorithm(a).is_some()).count();
+            return Err(Error::SpecCount(keys, keys + extra));
+        }
+        let (spec, after) =
+            spec_of(kind, rest).map_err(|e| if e == Error::WrongArity { Error::SpecCount(keys, specs.len()) } else { e })?;
+        specs.push(spec);
+        args = after;
+    }
+    if specs.len() != keys {
+        return Err(Error::SpecCount(keys, specs.len()));
+    }
+    let request = options_of(args)?;
+    match request.mode {
+        Mode::Take => Ok(AllCall { specs, request }),
+        Mode::Force => Err(Error::Conflict("FORCE", "RL.ALL")),
+        Mode::Refund => Err(Error::Conflict("REFUND", "RL.ALL")),
+    }
+}
+
+/// The algorithm a spec names, in any case.
+fn algorithm(name: &[u8]) -> Option<Kind> {
+    [("FIXED", Kind::Fixed), ("SLIDING", Kind::Sliding), ("LOG", Kind::Log), ("TOKEN", Kind::Token), ("LEAKY", Kind::Leaky)]
+        .into_iter()
+        .find_map(|(n, k)| name.eq_ignore_ascii_case(n.as_bytes()).then_some(k))
+}
+
+fn is_option(name: &[u8]) -> bool {
+    ["COST", "PEEK", "FORCE", "REFUND"].iter().any(|o| name.eq_ignore_ascii_case(o.as_bytes()))
 }
 
 /// `[COST n] [PEEK] [FORCE] | REFUND n`, in any order and any case, each at most once.
@@ -208,6 +274,43 @@ mod tests {
             p(Kind::Fixed, &["5", "1s", "REFUND", "1", "REFUND", "1"]).unwrap_err(),
             "ERR syntax error, REFUND given more than once"
         );
+    }
+
+    fn all(keys: usize, args: &[&str]) -> Result<AllCall, String> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        parse_all(keys, &args).map_err(|e| e.message())
+    }
+
+    #[test]
+    fn all_takes_one_spec_per_key_then_options() {
+        let call = all(3, &["FIXED", "10", "1m", "token", "5", "1", "1s", "Leaky", "4", "2", "1s", "COST", "2", "PEEK"]).unwrap();
+        assert_eq!(
+            call.specs,
+            [
+                Spec::Fixed(WindowParams { limit: 10, window: 60_000 }),
+                Spec::Token(TokenParams { capacity: 5, rate: 1, period: 1000 }),
+                Spec::Leaky(TokenParams { capacity: 4, rate: 2, period: 1000 }),
+            ]
+        );
+        assert_eq!(call.request, Request::take(2, true));
+        assert_eq!(all(2, &["FIXED", "10", "1m"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 2 keys, 1 spec given");
+        assert_eq!(
+            all(1, &["FIXED", "10", "1m", "LOG", "3", "1s"]).unwrap_err(),
+            "ERR RL.ALL needs one spec per key: 1 key, 2 specs given"
+        );
+        assert_eq!(all(2, &["FIXED", "10", "1m", "COST", "1"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 2 keys, 1 spec given");
+        assert_eq!(
+            all(2, &["FIXED", "10", "1m", "BUCKET", "1", "1s"]).unwrap_err(),
+            "ERR unknown algorithm 'BUCKET' in spec 2 (FIXED, SLIDING, LOG, TOKEN or LEAKY)"
+        );
+        assert_eq!(all(1, &["TOKEN", "10", "1m"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 1 key, 0 specs given");
+        assert_eq!(all(1, &["FIXED", "0", "1m"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(all(1, &["FIXED", "1", "1m", "REFUND", "1"]).unwrap_err(), "ERR syntax error, REFUND cannot be combined with RL.ALL");
+        assert_eq!(all(1, &["FIXED", "1", "1m", "FORCE"]).unwrap_err(), "ERR syntax error, FORCE cannot be combined with RL.ALL");
+        assert_eq!(numkeys(b"2", 5), Ok(2));
+        for (arg, after) in [(&b"0"[..], 5), (b"x", 5), (b"3", 2), (b"17", 100), (b"-1", 5)] {
+            assert_eq!(numkeys(arg, after), Err(Error::NumKeys), "{arg:?}");
+        }
     }
 
     #[test]

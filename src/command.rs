@@ -74,7 +74,7 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) ->
 }
 
 /// The bytes of a command argument, valid for the whole call.
-fn string_bytes<'a>(s: *mut RedisModuleString) -> Result<&'a [u8], Error> {
+pub(crate) fn string_bytes<'a>(s: *mut RedisModuleString) -> Result<&'a [u8], Error> {
     let ptr_len = api!(RedisModule_StringPtrLen);
     let mut len = 0usize;
     // SAFETY: s is an argument of the running command; Redis keeps it alive for the call.
@@ -87,7 +87,7 @@ fn string_bytes<'a>(s: *mut RedisModuleString) -> Result<&'a [u8], Error> {
 }
 
 /// The server's clock, in Unix milliseconds.
-fn now() -> Result<Millis, Error> {
+pub(crate) fn now() -> Result<Millis, Error> {
     let milliseconds = api!(RedisModule_Milliseconds);
     // SAFETY: no arguments; reads the server's clock.
     Ok(unsafe { milliseconds() }.max(0) as Millis)
@@ -95,7 +95,7 @@ fn now() -> Result<Millis, Error> {
 
 /// What a built-in write does after changing a key: invalidate WATCH and client-side caches,
 /// and publish a keyspace event (`rl.fixed`, ...) to those who subscribed.
-fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, kind: Kind) -> Result<(), Error> {
+pub(crate) fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, kind: Kind) -> Result<(), Error> {
     let modified = api!(RedisModule_SignalModifiedKey);
     let notify = api!(RedisModule_NotifyKeyspaceEvent);
     let event: &[u8] = match kind {

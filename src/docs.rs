@@ -139,3 +139,66 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
     }
     Ok(())
 }
+
+/// RL.ALL's documentation and, above all, its keys: a key spec that finds them by `numkeys`
+/// (argument 1, keys from argument 2), so that ACL key patterns and cluster slot checks
+/// (CROSSSLOT) apply to every one. Unlike the docs of the other commands this must succeed:
+/// without it Redis would see no keys at all.
+pub fn declare_all(ctx: *mut RedisModuleCtx, name: &CStr) -> Result<(), String> {
+    // SAFETY: the pointers are written once by RedisModule_Init and only read afterwards.
+    let (Some(get_command), Some(set_info)) = (unsafe { raw::RedisModule_GetCommand }, unsafe { raw::RedisModule_SetCommandInfo }) else {
+        return Err("RL.ALL needs RedisModule_SetCommandInfo (Redis 7.0+) to declare its keys".to_owned());
+    };
+    // SAFETY: as in `arg`: zeroed is unset, and the terminator.
+    let mut key_spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
+    key_spec.flags = u64::from(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE);
+    key_spec.begin_search_type = raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
+    key_spec.bs.index.pos = 1;
+    key_spec.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_KEYNUM;
+    key_spec.fk.keynum.keynumidx = 0;
+    key_spec.fk.keynum.firstkey = 1;
+    key_spec.fk.keynum.keystep = 1;
+    // SAFETY: zeroed terminator.
+    let mut key_specs: [RedisModuleCommandKeySpec; 2] = [key_spec, unsafe { std::mem::zeroed() }];
+
+    let mut keys = RedisModuleCommandArg { key_spec_index: 0, ..arg(c"key", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY) };
+    keys.flags = raw::REDISMODULE_CMD_ARG_MULTIPLE as c_int;
+    let mut spec = arg(c"spec", STRING);
+    spec.flags = raw::REDISMODULE_CMD_ARG_MULTIPLE as c_int;
+    spec.display_text = c"FIXED|SLIDING|LOG limit window | TOKEN|LEAKY capacity rate period".as_ptr();
+    let mut cost = arg(c"cost", INTEGER);
+    cost.token = c"COST".as_ptr();
+    cost.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
+    let mut peek = arg(c"peek", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN);
+    peek.token = c"PEEK".as_ptr();
+    peek.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
+    // SAFETY: zeroed terminator.
+    let mut args = [arg(c"numkeys", INTEGER), keys, spec, cost, peek, unsafe { std::mem::zeroed() }];
+
+    let info = RedisModuleCommandInfo {
+        version: &VERSION,
+        summary:
+            c"Several rate limits, all or nothing: admitted only if every limiter admits, then every one is charged; otherwise none is."
+                .as_ptr(),
+        complexity: c"O(N) for N keys, plus each algorithm's own cost.".as_ptr(),
+        since: SINCE.as_ptr(),
+        history: std::ptr::null_mut(),
+        tips: null::<c_char>(),
+        // numkeys, a key and a spec of at least 3 words.
+        arity: -6,
+        key_specs: key_specs.as_mut_ptr(),
+        args: args.as_mut_ptr(),
+    };
+    // SAFETY: ctx is the load context; name is NUL-terminated; info and what it points to are
+    // valid for the call (Redis copies them).
+    unsafe {
+        let command = get_command(ctx, name.as_ptr());
+        if command.is_null() {
+            return Err(format!("no command {}", name.to_string_lossy()));
+        }
+        if set_info(command, &info) != raw::REDISMODULE_OK as c_int {
+            return Err("the server refused RL.ALL's key spec".to_owned());
+        }
+    }
+    Ok(())
+}

@@ -15,6 +15,14 @@ pub enum Error {
     MissingValue(&'static str),
     /// Two options that cannot go together (REFUND with COST, PEEK or FORCE; FORCE with PEEK).
     Conflict(&'static str, &'static str),
+    /// RL.ALL: numkeys is not an integer from 1 to the keys given (at most 16).
+    NumKeys,
+    /// RL.ALL: a spec count that does not match the keys (keys, specs).
+    SpecCount(usize, usize),
+    /// RL.ALL: a spec names no algorithm (the name, the spec's 1-based position).
+    UnknownAlgorithm(Vec<u8>, usize),
+    /// RL.ALL: the same key twice.
+    DuplicateKey,
     /// The key holds another Redis type.
     WrongType,
     /// The key holds a string this command cannot use.
@@ -36,6 +44,18 @@ impl Error {
             Error::RepeatedOption(name) => format!("ERR syntax error, {name} given more than once"),
             Error::MissingValue(name) => format!("ERR syntax error, {name} needs a value"),
             Error::Conflict(a, b) => format!("ERR syntax error, {a} cannot be combined with {b}"),
+            Error::NumKeys => {
+                format!("ERR numkeys must be an integer from 1 to {} and no more than the keys given", crate::args::MAX_ALL_KEYS)
+            }
+            Error::SpecCount(keys, specs) => format!(
+                "ERR RL.ALL needs one spec per key: {keys} key{}, {specs} spec{} given",
+                if *keys == 1 { "" } else { "s" },
+                if *specs == 1 { "" } else { "s" }
+            ),
+            Error::UnknownAlgorithm(name, at) => {
+                format!("ERR unknown algorithm '{}' in spec {at} (FIXED, SLIDING, LOG, TOKEN or LEAKY)", printable(name))
+            }
+            Error::DuplicateKey => "ERR RL.ALL keys must be distinct (one limiter per key)".to_owned(),
             Error::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned(),
             Error::State(kind, StateError::OtherCommand(other)) => {
                 format!("ERR key holds {} state, not {} state", other.command(), kind.command())

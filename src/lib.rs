@@ -15,6 +15,7 @@
 mod api;
 mod acl;
 pub mod algo;
+mod all;
 pub mod args;
 pub mod codec;
 mod command;
@@ -53,6 +54,10 @@ extern "C" fn rl_token(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleStri
     command::entry(ctx, argv, argc, Kind::Token)
 }
 
+extern "C" fn rl_all(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    all::entry(ctx, argv, argc)
+}
+
 type Handler = extern "C" fn(*mut RedisModuleCtx, *mut *mut RedisModuleString, c_int) -> c_int;
 
 /// Name, handler, flags. `fast` (no worse than O(log N)) where it holds: RL.LOG may walk its
@@ -65,6 +70,9 @@ const COMMANDS: [(&CStr, Handler, &CStr, Kind); 5] = [
     (c"rl.token", rl_token, c"write deny-oom fast", Kind::Token),
     (c"rl.leaky", rl_leaky, c"write deny-oom fast", Kind::Leaky),
 ];
+
+/// Several limits, all or nothing (`all.rs`).
+const ALL: &CStr = c"rl.all";
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     std::panic::set_hook(Box::new(|info| {
@@ -98,6 +106,24 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
                 if let Err(e) = acl::categorize(ctx.ctx, name) {
                     ctx.log_warning(&format!("ratelimit: {e}"));
                 }
+            }
+        }
+        // RL.ALL: its keys come from numkeys. Declared twice: by a key spec (ACL, COMMAND
+        // DOCS/GETKEYS) and through the getkeys API (Redis 7.0's cluster slot check uses only
+        // that, or first/last/step, which cannot describe numkeys).
+        if create(ctx.ctx, ALL.as_ptr(), Some(rl_all), c"write deny-oom getkeys-api".as_ptr(), 0, 0, 0) != raw::REDISMODULE_OK as c_int {
+            ctx.log_warning("ratelimit: could not register rl.all");
+            return Status::Err;
+        }
+        // Without its key spec, ACL key patterns and cluster slot checks would not see RL.ALL's
+        // keys: refuse to load rather than serve it unchecked.
+        if let Err(e) = docs::declare_all(ctx.ctx, ALL) {
+            ctx.log_warning(&format!("ratelimit: {e}"));
+            return Status::Err;
+        }
+        if with_category {
+            if let Err(e) = acl::categorize(ctx.ctx, ALL) {
+                ctx.log_warning(&format!("ratelimit: {e}"));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! One call, from the key's stored bytes to the reply and the write: the whole command minus
 //! Redis. Pure, so the simulated store in tests runs exactly what the server runs.
 
-use crate::algo::{self, Millis, Reply};
+use crate::algo::{self, Millis, Reply, Request};
 use crate::args::{Call, Spec};
 use crate::codec::{self, Kind, Write};
 use crate::error::Error;
@@ -111,5 +111,150 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
             let write = d.change.map(|c| codec::log::write(view.as_ref(), &c)).transpose().map_err(unreadable)?;
             Ok(Outcome { reply: d.reply, write })
         }
+    }
+}
+
+/// What an RL.ALL call decided: the six integers of its reply, and the writes, by key index
+/// (all of them or none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllOutcome {
+    pub reply: [i64; 6],
+    pub writes: Vec<(usize, Write)>,
+}
+
+/// Decides an RL.ALL call: `specs[i]` on the key as `found[i]`. Every limiter is asked first
+/// (a PEEK); only if every one admits, and the call is not a PEEK, is every one charged (the
+/// same decision, so each admits again). Otherwise nothing is written. The reply is the
+/// decisive limiter's: the first that refused, or the one with the least remaining (ties to
+/// the lowest index), with its 1-based index; when admitted, field 4 is the longest RL.LEAKY
+/// delay, the wait before proceeding.
+pub fn evaluate_all(specs: &[Spec], found: &[Option<Found<'_>>], now: Millis, req: Request) -> Result<AllOutcome, Error> {
+    let peek = Request { peek: true, ..req };
+    let mut asked = Vec::with_capacity(specs.len());
+    for (spec, found) in specs.iter().zip(found) {
+        asked.push(evaluate(&Call { spec: *spec, request: peek }, *found, now)?.reply);
+    }
+    let six = |i: usize, r: &Reply, retry: i64| {
+        let [allowed, limit, remaining, _, reset] = r.to_array();
+        [allowed, limit, remaining, retry, reset, i64::try_from(i + 1).unwrap_or(i64::MAX)]
+    };
+    if let Some((i, refused)) = asked.iter().enumerate().find(|(_, r)| !r.allowed) {
+        return Ok(AllOutcome { reply: six(i, refused, refused.retry_after_ms), writes: Vec::new() });
+    }
+    let mut replies = asked;
+    let mut writes = Vec::new();
+    if !req.peek {
+        replies.clear();
+        for (i, (spec, found)) in specs.iter().zip(found).enumerate() {
+            let outcome = evaluate(&Call { spec: *spec, request: req }, *found, now)?;
+            replies.push(outcome.reply);
+            writes.extend(outcome.write.map(|w| (i, w)));
+        }
+    }
+    // The least remaining decides; `min_by_key` keeps the first of equals.
+    let Some((i, decisive)) = replies.iter().enumerate().min_by_key(|(_, r)| r.remaining) else {
+        return Err(Error::NumKeys);
+    };
+    let delay = specs.iter().zip(&replies).filter(|(s, _)| matches!(s, Spec::Leaky(_))).map(|(_, r)| r.retry_after_ms).max().unwrap_or(0);
+    Ok(AllOutcome { reply: six(i, decisive, delay), writes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algo::fixed::WindowParams;
+    use crate::algo::testkit::Rng;
+    use crate::algo::token::TokenParams;
+
+    /// A string key as SET / SETRANGE / PEXPIREAT leave it: bytes and expiry.
+    type Key = Option<(Vec<u8>, Option<Millis>)>;
+
+    fn apply(key: &mut Key, write: &Write) {
+        match write {
+            Write::Value { bytes, expire_at } => *key = Some((bytes.as_slice().to_vec(), Some(*expire_at))),
+            Write::Range { offset, bytes, expire_at } => {
+                let (value, expiry) = key.get_or_insert((Vec::new(), None));
+                let end = offset + bytes.as_slice().len();
+                value.resize(end.max(value.len()), 0);
+                value[*offset..end].copy_from_slice(bytes.as_slice());
+                if let Some(at) = expire_at {
+                    *expiry = Some(*at);
+                }
+            }
+        }
+    }
+
+    fn found(key: &Key) -> Option<Found<'_>> {
+        key.as_ref().map(|(bytes, expire_at)| Found { bytes, expire_at: *expire_at })
+    }
+
+    fn random_spec(rng: &mut Rng) -> Spec {
+        let w = WindowParams { limit: rng.range(1, 12), window: rng.range(1, 200) };
+        let t = TokenParams { capacity: rng.range(1, 12), rate: rng.range(1, 5), period: rng.range(1, 200) };
+        match rng.range(0, 5) {
+            0 => Spec::Fixed(w),
+            1 => Spec::Sliding(w),
+            2 => Spec::Log(w),
+            3 => Spec::Token(t),
+            _ => Spec::Leaky(t),
+        }
+    }
+
+    /// RL.ALL charges every limiter or none; when all admit, it writes exactly what running
+    /// each spec alone would; the reply is the decisive limiter's, with its index.
+    #[test]
+    fn property_all_or_nothing_and_equal_to_one_by_one() {
+        let mut rng = Rng::new(0xA11);
+        let (mut admitted, mut refused) = (0, 0);
+        for _case in 0..200 {
+            let specs: Vec<Spec> = (0..rng.range(1, 5)).map(|_| random_spec(&mut rng)).collect();
+            let mut keys: Vec<Key> = vec![None; specs.len()];
+            let mut now = rng.range(0, 1 << 40);
+            for _step in 0..100 {
+                now = rng.forward(now, 150);
+                for key in keys.iter_mut() {
+                    if key.as_ref().is_some_and(|(_, e)| e.is_some_and(|at| at <= now)) {
+                        *key = None;
+                    }
+                }
+                let req = Request::take(rng.range(1, 6), rng.chance(8));
+                let founds: Vec<Option<Found<'_>>> = keys.iter().map(found).collect();
+                let out = evaluate_all(&specs, &founds, now, req).expect("states written by the module read back");
+                // One by one, as separate calls would see the same state.
+                let alone: Vec<Outcome> =
+                    specs.iter().zip(&founds).map(|(s, f)| evaluate(&Call { spec: *s, request: req }, *f, now).expect("reads")).collect();
+                let asked: Vec<Reply> = specs
+                    .iter()
+                    .zip(&founds)
+                    .map(|(s, f)| evaluate(&Call { spec: *s, request: Request { peek: true, ..req } }, *f, now).expect("reads").reply)
+                    .collect();
+                let all_admit = asked.iter().all(|r| r.allowed);
+                let index = usize::try_from(out.reply[5] - 1).expect("index >= 1");
+                if all_admit {
+                    admitted += 1;
+                    assert_eq!(out.reply[0], 1);
+                    let min = alone.iter().map(|o| o.reply.remaining).min().expect("a spec");
+                    assert_eq!(index, alone.iter().position(|o| o.reply.remaining == min).expect("the least"), "decisive");
+                    if req.peek {
+                        assert!(out.writes.is_empty(), "PEEK wrote");
+                    } else {
+                        let expected: Vec<(usize, Write)> =
+                            alone.iter().enumerate().filter_map(|(i, o)| o.write.clone().map(|w| (i, w))).collect();
+                        assert_eq!(out.writes, expected, "not what the specs alone write");
+                    }
+                } else {
+                    refused += 1;
+                    assert_eq!(out.reply[0], 0);
+                    assert!(out.writes.is_empty(), "a refusal charged something");
+                    assert_eq!(index, asked.iter().position(|r| !r.allowed).expect("a refusal"), "first refusal decides");
+                    assert_eq!(out.reply[..5], asked[index].to_array(), "the refusing limiter's reply");
+                }
+                drop(founds);
+                for (i, w) in &out.writes {
+                    apply(&mut keys[*i], w);
+                }
+            }
+        }
+        assert!(admitted > 1000 && refused > 1000, "coverage: {admitted} admitted, {refused} refused");
     }
 }

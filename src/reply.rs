@@ -9,15 +9,19 @@ use crate::algo::Reply;
 use crate::error::Error;
 
 pub fn send(ctx: *mut RedisModuleCtx, reply: &Reply) -> Result<(), Error> {
+    send_integers(ctx, &reply.to_array())
+}
+
+/// An array of integers (RL.ALL's six).
+pub fn send_integers(ctx: *mut RedisModuleCtx, fields: &[i64]) -> Result<(), Error> {
     let array = api!(RedisModule_ReplyWithArray);
     let integer = api!(RedisModule_ReplyWithLongLong);
-    let fields = reply.to_array();
-    // SAFETY: ctx is the context of the running command; an array of 5 is followed by
-    // exactly 5 elements.
+    // SAFETY: ctx is the context of the running command; an array of n is followed by
+    // exactly n elements.
     unsafe {
         array(ctx, fields.len() as _);
         for v in fields {
-            integer(ctx, v);
+            integer(ctx, *v);
         }
     }
     Ok(())

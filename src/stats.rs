@@ -36,6 +36,7 @@ static SLIDING: Counters = Counters::new();
 static LOG: Counters = Counters::new();
 static TOKEN: Counters = Counters::new();
 static LEAKY: Counters = Counters::new();
+static ALL: Counters = Counters::new();
 
 fn counters(kind: Kind) -> &'static Counters {
     match kind {
@@ -56,7 +57,15 @@ pub enum Outcome {
 }
 
 pub fn record(kind: Kind, outcome: Outcome) {
-    let c = counters(kind);
+    count(counters(kind), outcome);
+}
+
+/// An RL.ALL call (admitted: every limiter was charged).
+pub fn record_all(outcome: Outcome) {
+    count(&ALL, outcome);
+}
+
+fn count(c: &Counters, outcome: Outcome) {
     let field = match outcome {
         Outcome::Allowed => &c.allowed,
         Outcome::Denied => &c.denied,
@@ -81,18 +90,18 @@ pub(crate) extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c
     else {
         return;
     };
-    let kinds: [(Kind, [&CStr; 5]); 5] = [
-        (Kind::Fixed, [c"fixed_calls", c"fixed_allowed", c"fixed_denied", c"fixed_peeks", c"fixed_errors"]),
-        (Kind::Sliding, [c"sliding_calls", c"sliding_allowed", c"sliding_denied", c"sliding_peeks", c"sliding_errors"]),
-        (Kind::Log, [c"log_calls", c"log_allowed", c"log_denied", c"log_peeks", c"log_errors"]),
-        (Kind::Token, [c"token_calls", c"token_allowed", c"token_denied", c"token_peeks", c"token_errors"]),
-        (Kind::Leaky, [c"leaky_calls", c"leaky_allowed", c"leaky_denied", c"leaky_peeks", c"leaky_errors"]),
+    let commands: [(&Counters, [&CStr; 5]); 6] = [
+        (counters(Kind::Fixed), [c"fixed_calls", c"fixed_allowed", c"fixed_denied", c"fixed_peeks", c"fixed_errors"]),
+        (counters(Kind::Sliding), [c"sliding_calls", c"sliding_allowed", c"sliding_denied", c"sliding_peeks", c"sliding_errors"]),
+        (counters(Kind::Log), [c"log_calls", c"log_allowed", c"log_denied", c"log_peeks", c"log_errors"]),
+        (counters(Kind::Token), [c"token_calls", c"token_allowed", c"token_denied", c"token_peeks", c"token_errors"]),
+        (counters(Kind::Leaky), [c"leaky_calls", c"leaky_allowed", c"leaky_denied", c"leaky_peeks", c"leaky_errors"]),
+        (&ALL, [c"all_calls", c"all_allowed", c"all_denied", c"all_peeks", c"all_errors"]),
     ];
     // SAFETY: ctx is the info context Redis passed to this callback; names are NUL-terminated.
     unsafe {
         add_section(ctx, c"stats".as_ptr());
-        for (kind, names) in kinds {
-            let c = counters(kind);
+        for (c, names) in commands {
             let values = [&c.calls, &c.allowed, &c.denied, &c.peeks, &c.errors];
             for (name, value) in names.iter().zip(values) {
                 add_field(ctx, name.as_ptr(), value.load(Ordering::Relaxed));

@@ -61,6 +61,21 @@ fn hash_tagged_limits_of_one_tenant_live_together() {
         assert_eq!(cluster.owner_of(key), owner, "{key}");
         assert_eq!(run(&mut direct, &["EXISTS", key]), Value::Int(1), "{key} on the tenant's shard");
     }
+    // One RL.ALL over the tenant's limits: one slot, one shard (routed by the cluster client).
+    let all = |keys: [&str; 2]| {
+        let mut cmd = redis::cmd("RL.ALL");
+        cmd.arg(2).arg(&keys).arg(&["FIXED", "3", "1h", "TOKEN", "3", "1", "1h"]);
+        cmd
+    };
+    let r: Vec<i64> = all(["{acct42}:a", "{acct42}:b"]).query(&mut cc).expect("RL.ALL on one slot");
+    assert_eq!(r[..3], [1, 3, 2]);
+    // Keys in different slots: CROSSSLOT, from the node that owns the first of them.
+    let (a, b) = ("tenant-a", "tenant-b");
+    let slot = |c: &mut Connection, k: &str| redis::cmd("CLUSTER").arg("KEYSLOT").arg(k).query::<i64>(c).expect("KEYSLOT");
+    assert_ne!(slot(&mut direct, a), slot(&mut direct, b));
+    let owner_a = cluster.owner_of(a);
+    let e = all([a, b]).query::<Vec<i64>>(&mut cluster.nodes[owner_a].connect()).unwrap_err();
+    assert_eq!(e.code(), Some("CROSSSLOT"), "{e}");
 }
 
 /// Exhausts limiters on many keys, makes sure replicas have them (WAIT), then checks that

@@ -170,6 +170,65 @@ fn refund_and_force_record_usage_known_after_the_call() {
 }
 
 #[test]
+fn all_charges_every_limit_or_none() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let call = ["RL.ALL", "3", "user", "ip", "ep", "FIXED", "5", "1h", "TOKEN", "3", "1", "1h", "SLIDING", "10", "1h"];
+    // Admitted: every limiter charged; the decisive one is the least remaining (TOKEN, 2nd).
+    assert_eq!(rl(&mut c, &call)[..3], [1, 3, 2]);
+    assert_eq!(rl(&mut c, &call)[5], 2);
+    assert_eq!(get_bytes(&mut c, "user"), Some(b"2".to_vec()));
+    // A request of 2 fits FIXED and SLIDING but not TOKEN (1 left): refused, nothing charged.
+    let mut costly = call.to_vec();
+    costly.extend(["COST", "2"]);
+    let before = snapshot(&mut c);
+    let r = rl(&mut c, &costly);
+    assert_eq!((r[0], r[1], r[2], r[5]), (0, 3, 1, 2), "{r:?}");
+    assert!(r[3] > 0, "{r:?}");
+    assert_eq!(snapshot(&mut c), before, "a refusal charged something");
+    // PEEK changes nothing either.
+    let mut peek = call.to_vec();
+    peek.push("PEEK");
+    assert_eq!(rl(&mut c, &peek)[0], 1);
+    assert_eq!(snapshot(&mut c), before);
+    // The same as the single commands would have done: the fixed window counted 2.
+    assert_eq!(rl(&mut c, &["RL.FIXED", "user", "5", "1h", "PEEK"])[..3], [1, 5, 3]);
+    // A LEAKY spec: the admitted reply carries its delay in field 4.
+    // FIXED has 8 left, LEAKY 4: LEAKY decides (index 2); an empty queue means no delay.
+    let r = rl(&mut c, &["RL.ALL", "2", "a", "q", "FIXED", "9", "1h", "LEAKY", "5", "10", "1s"]);
+    assert_eq!((r[0], r[1], r[2], r[3], r[5]), (1, 5, 4, 0, 2), "{r:?}");
+    let r = rl(&mut c, &["RL.ALL", "2", "a", "q", "FIXED", "9", "1h", "LEAKY", "5", "10", "1s"]);
+    assert_eq!((r[0], r[5]), (1, 2), "{r:?}");
+    assert_between("delay", r[3], 50, 100);
+    // Malformed calls: clear errors, nothing written.
+    let before = snapshot(&mut c);
+    for (args, message) in [
+        (&["RL.ALL", "0", "k", "FIXED", "5", "1h"][..], "ERR numkeys must be an integer from 1 to 16 and no more than the keys given"),
+        (&["RL.ALL", "x", "k", "FIXED", "5", "1h"], "ERR numkeys must be an integer from 1 to 16 and no more than the keys given"),
+        (&["RL.ALL", "2", "k", "j", "FIXED", "5", "1h"], "ERR RL.ALL needs one spec per key: 2 keys, 1 spec given"),
+        (&["RL.ALL", "1", "k", "FIXED", "5", "1h", "LOG", "5", "1h"], "ERR RL.ALL needs one spec per key: 1 key, 2 specs given"),
+        (&["RL.ALL", "1", "k", "BUCKET", "5", "1h"], "ERR unknown algorithm 'BUCKET' in spec 1 (FIXED, SLIDING, LOG, TOKEN or LEAKY)"),
+        (&["RL.ALL", "2", "k", "k", "FIXED", "5", "1h", "FIXED", "5", "1h"], "ERR RL.ALL keys must be distinct (one limiter per key)"),
+        (&["RL.ALL", "1", "k", "FIXED", "0", "1h"], "ERR limit must be a positive integer"),
+        (&["RL.ALL", "1", "k", "FIXED", "5", "1h", "REFUND", "1"], "ERR syntax error, REFUND cannot be combined with RL.ALL"),
+        (&["RL.ALL", "2", "k", "ip", "FIXED", "5", "1h", "FIXED", "5", "1h"], "ERR key holds RL.TOKEN state, not RL.FIXED state"),
+    ] {
+        assert_eq!(err(&mut c, args), message, "{args:?}");
+    }
+    assert_eq!(snapshot(&mut c), before);
+    // Every key is declared: COMMAND GETKEYS finds them, ACL key patterns apply to each.
+    let keys: Vec<String> = redis::cmd("COMMAND")
+        .arg(&["GETKEYS", "RL.ALL", "2", "a", "b", "FIXED", "1", "1s", "TOKEN", "1", "1", "1s"])
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(keys, ["a", "b"]);
+    run(&mut c, &["ACL", "SETUSER", "gw", "on", ">pw", "~rl:*", "+rl.all"]);
+    run(&mut c, &["AUTH", "gw", "pw"]);
+    assert!(err(&mut c, &["RL.ALL", "2", "rl:a", "other", "FIXED", "1", "1s", "FIXED", "1", "1s"]).starts_with("NOPERM"));
+    assert_eq!(rl(&mut c, &["RL.ALL", "2", "rl:a", "rl:b", "FIXED", "1", "1s", "FIXED", "1", "1s"])[0], 1);
+}
+
+#[test]
 fn leaky_bucket_spreads_a_burst_and_replies_with_the_delay() {
     let s = Server::start();
     let mut c = s.connect();
@@ -641,7 +700,7 @@ fn acl_category_ratelimit_where_the_server_supports_it() {
     }
     let mut in_category: Vec<String> = redis::cmd("ACL").arg("CAT").arg("ratelimit").query(&mut c).unwrap();
     in_category.sort();
-    assert_eq!(in_category, ["rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
+    assert_eq!(in_category, ["rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
     run(&mut c, &["ACL", "SETUSER", "gw", "on", ">pw", "~*", "+@ratelimit"]);
     run(&mut c, &["AUTH", "gw", "pw"]);
     assert_eq!(rl(&mut c, &["RL.LOG", "k", "5", "1s"])[0], 1);

@@ -56,6 +56,18 @@ fn traffic(con: &mut Connection, rounds: u64) {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         match next() % 10 {
+            // Several limits at once, all or nothing (several effects, in MULTI/EXEC).
+            9 => {
+                let (a, b) = (format!("a:{}", next() % 40), format!("b:{}", next() % 40));
+                let params = if matches!(args[0], "RL.TOKEN" | "RL.LEAKY") { 3 } else { 2 };
+                let algorithm = args[0].trim_start_matches("RL.");
+                let mut all = vec!["RL.ALL", "3", &a, &b, args[1], "FIXED", "6", "1h", "TOKEN", "4", "1", "1s", algorithm];
+                all.extend(&args[2..2 + params]);
+                if peek {
+                    all.push("PEEK");
+                }
+                assert_eq!(rl(con, &all).len(), 6);
+            }
             0 => {
                 let _: Vec<Vec<i64>> =
                     redis::pipe().atomic().cmd(args[0]).arg(&args[1..]).cmd(args[0]).arg(&args[1..]).query(con).expect("MULTI");

@@ -67,6 +67,49 @@ fn duration(rng: &mut Rng) -> Vec<u8> {
     format!("{value}{unit}").into_bytes()
 }
 
+/// A random RL.ALL call over the fuzzer's keys: mostly each key with its own algorithm;
+/// sometimes another's, a bad numkeys, or cut short.
+fn all_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
+    const NAMES: [&str; 5] = ["FIXED", "SLIDING", "LOG", "TOKEN", "LEAKY"];
+    let n = 1 + rng.below(3);
+    let (mut keys, mut specs) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let kind = rng.below(5);
+        keys.push(format!("fz:{kind}:{}", rng.below(KEYS)).into_bytes());
+        let name = NAMES[if rng.below(10) == 0 { rng.below(5) } else { kind } as usize];
+        specs.push(name.as_bytes().to_vec());
+        specs.push(format!("{}", 1 + rng.below(20)).into_bytes());
+        if name == "TOKEN" || name == "LEAKY" {
+            specs.push(format!("{}", 1 + rng.below(20)).into_bytes());
+        }
+        specs.push(format!("{}s", 1 + rng.below(100)).into_bytes());
+    }
+    let mut args = vec![if rng.below(20) == 0 { number(rng) } else { n.to_string().into_bytes() }];
+    args.extend(keys);
+    args.extend(specs);
+    if rng.below(2) == 0 {
+        args.push(b"COST".to_vec());
+        args.push(format!("{}", 1 + rng.below(5)).into_bytes());
+    }
+    if rng.below(5) == 0 {
+        args.push(b"PEEK".to_vec());
+    }
+    if rng.below(20) == 0 {
+        args.truncate(rng.below(args.len() as u64) as usize);
+    }
+    ("RL.ALL".to_owned(), args)
+}
+
+/// The keys an RL call names: the first argument, or RL.ALL's numkeys keys.
+fn keys_of(cmd: &str, args: &[Vec<u8>]) -> Vec<String> {
+    let text = |a: &Vec<u8>| String::from_utf8_lossy(a).into_owned();
+    if cmd != "RL.ALL" {
+        return args.first().map(text).into_iter().collect();
+    }
+    let n = args.first().and_then(|a| std::str::from_utf8(a).ok()?.parse::<usize>().ok()).unwrap_or(0);
+    args.iter().skip(1).take(n).map(text).collect()
+}
+
 /// A random, mostly well-formed RL call.
 fn rl_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
     let kind = rng.below(5);
@@ -227,7 +270,16 @@ fn check_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
         }
         Value::Array(items) => {
             let ints: Vec<i64> = items.iter().filter_map(|x| if let Value::Int(i) = x { Some(*i) } else { None }).collect();
-            let [allowed, limit, remaining, retry, reset] = ints[..] else { return Err(format!("{call}: not five integers: {v:?}")) };
+            // RL.ALL adds a sixth: the 1-based index of the decisive limiter.
+            let (five, index) = match ints.len() {
+                6 if call.starts_with("RL.ALL") => (&ints[..5], ints[5]),
+                5 if !call.starts_with("RL.ALL") => (&ints[..], 1),
+                _ => return Err(format!("{call}: not the integers of an RL reply: {v:?}")),
+            };
+            if !(1..=16).contains(&index) {
+                return Err(format!("{call}: decisive index {index}"));
+            }
+            let [allowed, limit, remaining, retry, reset] = five[..] else { return Err(format!("{call}: {v:?}")) };
             let sane = (allowed == 0 || allowed == 1) && limit >= 1 && remaining >= 0 && retry >= -1 && reset >= 0;
             let consistent = (allowed == 1) == (retry == 0) || allowed == 1;
             if sane && consistent {
@@ -264,7 +316,7 @@ fn hostile_traffic_never_crashes_or_corrupts() {
         let mut packed = Vec::new();
         let mut sent = Vec::new();
         for _ in 0..batch {
-            let (cmd, args) = rl_call(&mut rng);
+            let (cmd, args) = if rng.below(10) == 0 { all_call(&mut rng) } else { rl_call(&mut rng) };
             let mut c = redis::cmd(&cmd);
             for a in &args {
                 c.arg(&a[..]);
@@ -273,7 +325,7 @@ fn hostile_traffic_never_crashes_or_corrupts() {
             let peek = args.iter().any(|a| a.eq_ignore_ascii_case(b"PEEK"));
             sent.push((
                 format!("{cmd} {:?}", args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>()),
-                args.first().map_or(String::new(), |k| String::from_utf8_lossy(k).into_owned()),
+                keys_of(&cmd, &args),
                 peek,
             ));
         }
@@ -281,12 +333,12 @@ fn hostile_traffic_never_crashes_or_corrupts() {
             .req_packed_commands(&packed, 0, batch as usize)
             .unwrap_or_else(|e| panic!("server gone after {done} calls: {e}\n{}", server.log()));
         let mut must_have_ttl = HashSet::new();
-        for ((call, key, peek), reply) in sent.iter().zip(&replies) {
+        for ((call, keys, peek), reply) in sent.iter().zip(&replies) {
             match check_reply(call, reply) {
                 Ok(Some(true)) => {
                     admitted += 1;
                     if !peek {
-                        must_have_ttl.insert(key.clone());
+                        must_have_ttl.extend(keys.iter().cloned());
                     }
                 }
                 Ok(Some(false)) => denied += 1,

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use redis_ratelimit::args::{parse, Spec};
+use redis_ratelimit::args::{parse, parse_all, Spec};
 use redis_ratelimit::codec::Kind;
 
 const MAX: u64 = i64::MAX as u64;
@@ -12,6 +12,15 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky][usize::from(selector % 5)];
     let args: Vec<&[u8]> = rest.split(|b| *b == 0).collect();
+    // RL.ALL's specs and options, for 1 to 4 keys.
+    if selector & 0x80 != 0 {
+        let keys = 1 + usize::from(selector & 3);
+        if let Ok(call) = parse_all(keys, &args) {
+            assert_eq!(call.specs.len(), keys);
+            assert!((1..=MAX).contains(&call.request.cost));
+        }
+        return;
+    }
     if let Ok(call) = parse(kind, &args) {
         assert!((1..=MAX).contains(&call.request.cost));
         match call.spec {

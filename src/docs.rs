@@ -74,46 +74,72 @@ fn arg(name: &'static CStr, type_: raw::RedisModuleCommandArgType) -> RedisModul
     a
 }
 
-/// Declares `name`'s documentation; logs and carries on where the server cannot take it.
-pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), String> {
+/// An optional argument introduced by `token` (`COST n`, or a bare `PEEK`).
+fn optional(name: &'static CStr, token: &'static CStr, type_: raw::RedisModuleCommandArgType) -> RedisModuleCommandArg {
+    let mut a = arg(name, type_);
+    a.token = token.as_ptr();
+    a.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
+    a
+}
+
+const PURE_TOKEN: raw::RedisModuleCommandArgType = raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN;
+
+/// A read-write key spec (RW, ACCESS, UPDATE) whose keys start at argument `pos`; `find` fills
+/// in how many there are.
+fn key_spec(pos: c_int, find: impl FnOnce(&mut RedisModuleCommandKeySpec)) -> RedisModuleCommandKeySpec {
+    // SAFETY: as in `arg`: zeroed is unset.
+    let mut spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
+    spec.flags = u64::from(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE);
+    spec.begin_search_type = raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
+    spec.bs.index.pos = pos;
+    find(&mut spec);
+    spec
+}
+
+/// Hands `info` to Redis for the command `name` (Redis copies it). Err when the server lacks
+/// the API (before 7.0) or refuses.
+fn set(ctx: *mut RedisModuleCtx, name: &CStr, info: &RedisModuleCommandInfo) -> Result<(), String> {
     // SAFETY: the pointers are written once by RedisModule_Init and only read afterwards.
     let (Some(get_command), Some(set_info)) = (unsafe { raw::RedisModule_GetCommand }, unsafe { raw::RedisModule_SetCommandInfo }) else {
-        return Ok(()); // Before Redis 7.0: no COMMAND DOCS to fill.
+        return Err("the server lacks RedisModule_SetCommandInfo (Redis 7.0+)".to_owned());
     };
+    // SAFETY: ctx is the load context; name is NUL-terminated; info and everything it points
+    // to are valid for the call, and Redis keeps copies, not pointers.
+    unsafe {
+        let command = get_command(ctx, name.as_ptr());
+        if command.is_null() {
+            return Err(format!("no command {}", name.to_string_lossy()));
+        }
+        if set_info(command, info) != raw::REDISMODULE_OK as c_int {
+            return Err(format!("the server refused the command info of {}", name.to_string_lossy()));
+        }
+    }
+    Ok(())
+}
+
+/// Declares `name`'s documentation and its key at position 1.
+pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), String> {
     let d = doc(kind);
-
-    // SAFETY: as in `arg`: zeroed is unset, and the terminator.
-    let mut key_spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
-    key_spec.flags = u64::from(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE);
-    key_spec.begin_search_type = raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
-    key_spec.bs.index.pos = 1;
-    key_spec.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
-    key_spec.fk.range.lastkey = 0;
-    key_spec.fk.range.keystep = 1;
-    key_spec.fk.range.limit = 0;
-    // SAFETY: zeroed terminator, as above.
-    let mut key_specs: [RedisModuleCommandKeySpec; 2] = [key_spec, unsafe { std::mem::zeroed() }];
-
+    let single = key_spec(1, |k| {
+        k.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
+        k.fk.range.lastkey = 0;
+        k.fk.range.keystep = 1;
+        k.fk.range.limit = 0;
+    });
+    // SAFETY: zeroed terminator, as in `arg`.
+    let mut key_specs = [single, unsafe { std::mem::zeroed() }];
     let mut args =
         vec![RedisModuleCommandArg { key_spec_index: 0, ..arg(c"key", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY) }];
     args.extend(d.params.iter().map(|(n, t)| arg(n, *t)));
-    let mut cost = arg(c"cost", INTEGER);
-    cost.token = c"COST".as_ptr();
-    cost.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
-    let mut peek = arg(c"peek", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN);
-    peek.token = c"PEEK".as_ptr();
-    peek.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
-    let mut force = arg(c"force", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN);
-    force.token = c"FORCE".as_ptr();
-    force.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
     // REFUND n stands alone (the parser enforces it); listed as one more optional argument.
-    let mut refund = arg(c"refund", INTEGER);
-    refund.token = c"REFUND".as_ptr();
-    refund.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
-    args.extend([cost, peek, force, refund]);
+    args.extend([
+        optional(c"cost", c"COST", INTEGER),
+        optional(c"peek", c"PEEK", PURE_TOKEN),
+        optional(c"force", c"FORCE", PURE_TOKEN),
+        optional(c"refund", c"REFUND", INTEGER),
+    ]);
     // SAFETY: zeroed terminator.
     args.push(unsafe { std::mem::zeroed() });
-    // Redis copies all of it (strings, arguments, key specs): it may be freed after the call.
     let info = RedisModuleCommandInfo {
         version: &VERSION,
         summary: d.summary.as_ptr(),
@@ -126,55 +152,35 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
         key_specs: key_specs.as_mut_ptr(),
         args: args.as_mut_ptr(),
     };
-    // SAFETY: ctx is the load context; name is NUL-terminated; info and everything it points
-    // to are valid for the call, and Redis keeps copies, not pointers.
-    unsafe {
-        let command = get_command(ctx, name.as_ptr());
-        if command.is_null() {
-            return Err(format!("no command {}", name.to_string_lossy()));
-        }
-        if set_info(command, &info) != raw::REDISMODULE_OK as c_int {
-            return Err(format!("the server refused the documentation of {}", name.to_string_lossy()));
-        }
-    }
-    Ok(())
+    set(ctx, name, &info)
 }
 
 /// RL.ALL's documentation and, above all, its keys: a key spec that finds them by `numkeys`
-/// (argument 1, keys from argument 2), so that ACL key patterns and cluster slot checks
-/// (CROSSSLOT) apply to every one. Unlike the docs of the other commands this must succeed:
-/// without it Redis would see no keys at all.
+/// (argument 1, keys from argument 2), so that ACL key patterns apply to every one. Unlike
+/// the docs of the other commands this must succeed: without it Redis would see no keys.
 pub fn declare_all(ctx: *mut RedisModuleCtx, name: &CStr) -> Result<(), String> {
-    // SAFETY: the pointers are written once by RedisModule_Init and only read afterwards.
-    let (Some(get_command), Some(set_info)) = (unsafe { raw::RedisModule_GetCommand }, unsafe { raw::RedisModule_SetCommandInfo }) else {
-        return Err("RL.ALL needs RedisModule_SetCommandInfo (Redis 7.0+) to declare its keys".to_owned());
-    };
-    // SAFETY: as in `arg`: zeroed is unset, and the terminator.
-    let mut key_spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
-    key_spec.flags = u64::from(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE);
-    key_spec.begin_search_type = raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
-    key_spec.bs.index.pos = 1;
-    key_spec.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_KEYNUM;
-    key_spec.fk.keynum.keynumidx = 0;
-    key_spec.fk.keynum.firstkey = 1;
-    key_spec.fk.keynum.keystep = 1;
-    // SAFETY: zeroed terminator.
-    let mut key_specs: [RedisModuleCommandKeySpec; 2] = [key_spec, unsafe { std::mem::zeroed() }];
-
+    let by_numkeys = key_spec(1, |k| {
+        k.find_keys_type = raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_KEYNUM;
+        k.fk.keynum.keynumidx = 0;
+        k.fk.keynum.firstkey = 1;
+        k.fk.keynum.keystep = 1;
+    });
+    // SAFETY: zeroed terminator, as in `arg`.
+    let mut key_specs = [by_numkeys, unsafe { std::mem::zeroed() }];
     let mut keys = RedisModuleCommandArg { key_spec_index: 0, ..arg(c"key", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY) };
     keys.flags = raw::REDISMODULE_CMD_ARG_MULTIPLE as c_int;
     let mut spec = arg(c"spec", STRING);
     spec.flags = raw::REDISMODULE_CMD_ARG_MULTIPLE as c_int;
     spec.display_text = c"FIXED|SLIDING|LOG limit window | TOKEN|LEAKY capacity rate period".as_ptr();
-    let mut cost = arg(c"cost", INTEGER);
-    cost.token = c"COST".as_ptr();
-    cost.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
-    let mut peek = arg(c"peek", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN);
-    peek.token = c"PEEK".as_ptr();
-    peek.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
-    // SAFETY: zeroed terminator.
-    let mut args = [arg(c"numkeys", INTEGER), keys, spec, cost, peek, unsafe { std::mem::zeroed() }];
-
+    let mut args = [
+        arg(c"numkeys", INTEGER),
+        keys,
+        spec,
+        optional(c"cost", c"COST", INTEGER),
+        optional(c"peek", c"PEEK", PURE_TOKEN),
+        // SAFETY: zeroed terminator.
+        unsafe { std::mem::zeroed() },
+    ];
     let info = RedisModuleCommandInfo {
         version: &VERSION,
         summary:
@@ -189,16 +195,5 @@ pub fn declare_all(ctx: *mut RedisModuleCtx, name: &CStr) -> Result<(), String> 
         key_specs: key_specs.as_mut_ptr(),
         args: args.as_mut_ptr(),
     };
-    // SAFETY: ctx is the load context; name is NUL-terminated; info and what it points to are
-    // valid for the call (Redis copies them).
-    unsafe {
-        let command = get_command(ctx, name.as_ptr());
-        if command.is_null() {
-            return Err(format!("no command {}", name.to_string_lossy()));
-        }
-        if set_info(command, &info) != raw::REDISMODULE_OK as c_int {
-            return Err("the server refused RL.ALL's key spec".to_owned());
-        }
-    }
-    Ok(())
+    set(ctx, name, &info)
 }

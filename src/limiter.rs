@@ -122,34 +122,26 @@ pub struct AllOutcome {
     pub writes: Vec<(usize, Write)>,
 }
 
-/// Decides an RL.ALL call: `specs[i]` on the key as `found[i]`. Every limiter is asked first
-/// (a PEEK); only if every one admits, and the call is not a PEEK, is every one charged (the
-/// same decision, so each admits again). Otherwise nothing is written. The reply is the
-/// decisive limiter's: the first that refused, or the one with the least remaining (ties to
-/// the lowest index), with its 1-based index; when admitted, field 4 is the longest RL.LEAKY
-/// delay, the wait before proceeding.
+/// Decides an RL.ALL call: `specs[i]` on the key as `found[i]`. Each limiter decides as a call
+/// of its own would; nothing is applied here, so if one refuses, every write is dropped (a
+/// refusal's reply is the same whether or not it would have written a cleanup). The reply is
+/// the decisive limiter's: the first that refused, or the one with the least remaining (ties
+/// to the lowest index), with its 1-based index; when admitted, field 4 is the longest
+/// RL.LEAKY delay, the wait before proceeding.
 pub fn evaluate_all(specs: &[Spec], found: &[Option<Found<'_>>], now: Millis, req: Request) -> Result<AllOutcome, Error> {
-    let peek = Request { peek: true, ..req };
-    let mut asked = Vec::with_capacity(specs.len());
-    for (spec, found) in specs.iter().zip(found) {
-        asked.push(evaluate(&Call { spec: *spec, request: peek }, *found, now)?.reply);
+    let mut replies = Vec::with_capacity(specs.len());
+    let mut writes = Vec::new();
+    for (i, (spec, found)) in specs.iter().zip(found).enumerate() {
+        let outcome = evaluate(&Call { spec: *spec, request: req }, *found, now)?;
+        replies.push(outcome.reply);
+        writes.extend(outcome.write.map(|w| (i, w)));
     }
     let six = |i: usize, r: &Reply, retry: i64| {
         let [allowed, limit, remaining, _, reset] = r.to_array();
         [allowed, limit, remaining, retry, reset, i64::try_from(i + 1).unwrap_or(i64::MAX)]
     };
-    if let Some((i, refused)) = asked.iter().enumerate().find(|(_, r)| !r.allowed) {
+    if let Some((i, refused)) = replies.iter().enumerate().find(|(_, r)| !r.allowed) {
         return Ok(AllOutcome { reply: six(i, refused, refused.retry_after_ms), writes: Vec::new() });
-    }
-    let mut replies = asked;
-    let mut writes = Vec::new();
-    if !req.peek {
-        replies.clear();
-        for (i, (spec, found)) in specs.iter().zip(found).enumerate() {
-            let outcome = evaluate(&Call { spec: *spec, request: req }, *found, now)?;
-            replies.push(outcome.reply);
-            writes.extend(outcome.write.map(|w| (i, w)));
-        }
     }
     // The least remaining decides; `min_by_key` keeps the first of equals.
     let Some((i, decisive)) = replies.iter().enumerate().min_by_key(|(_, r)| r.remaining) else {

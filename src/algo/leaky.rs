@@ -10,7 +10,9 @@
 //! look longer (never admits more).
 
 use super::token::TokenParams;
-use super::{clamp_time, div_ceil, div_floor, refund_reply, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
+use super::{
+    clamp_time, div_ceil, div_floor, refund_reply, rescale_up, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK,
+};
 
 /// What is stored: the rate the drain time is expressed in, and the drain time in units of
 /// 1/rate ms.
@@ -23,13 +25,7 @@ pub struct LeakyState {
 /// The stored drain time in units of 1/`rate` ms; re-expressed, rounding up (later, never in
 /// the client's favour), if the rate changed.
 fn drain_in(s: &LeakyState, rate: u64) -> u128 {
-    if s.rate == rate {
-        return s.drain;
-    }
-    match s.drain.checked_mul(u128::from(rate)) {
-        Some(scaled) => div_ceil(scaled, u128::from(s.rate)),
-        None => div_ceil(s.drain, u128::from(s.rate)).saturating_mul(u128::from(rate)),
-    }
+    rescale_up(s.drain, s.rate, rate)
 }
 
 /// Decides one RL.LEAKY call. `stored` is the state as read and whether its key has a TTL.

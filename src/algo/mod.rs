@@ -153,6 +153,19 @@ pub fn div_ceil(value: u128, divisor: u128) -> u128 {
     q + u128::from(q * divisor != value)
 }
 
+/// `value` counted in units of 1/`from` re-expressed in units of 1/`to`, rounding up (never in
+/// the client's favour); saturates rather than overflows. A stored state keeps its numbers in
+/// the parameters it was written with (a token deficit per period, a drain time per rate).
+pub fn rescale_up(value: u128, from: u64, to: u64) -> u128 {
+    if from == to {
+        return value;
+    }
+    match value.checked_mul(u128::from(to)) {
+        Some(scaled) => div_ceil(scaled, u128::from(from)),
+        None => div_ceil(value, u128::from(from)).saturating_mul(u128::from(to)),
+    }
+}
+
 /// Absolute expiry times are sent to Redis as signed 64-bit integers (PXAT); clamp.
 pub fn clamp_time(value: u128) -> Millis {
     u64::try_from(value).unwrap_or(u64::MAX).min(i64::MAX as u64)

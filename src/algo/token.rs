@@ -6,7 +6,9 @@
 //! no drift. This is GCRA with the theoretical arrival time `at + owed / rate` written as a
 //! deficit, which keeps the deficit in tokens when the capacity or rate changes.
 
-use super::{clamp_time, div_ceil, div_floor, refund_reply, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
+use super::{
+    clamp_time, div_ceil, div_floor, refund_reply, rescale_up, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenParams {
@@ -28,15 +30,7 @@ pub struct TokenState {
 /// from it (`now`, or the stored update time if the clock has since gone back: until the
 /// clock reaches it again, nothing refills).
 fn owed_now(s: &TokenState, now: Millis, p: TokenParams) -> (u128, Millis) {
-    // Re-express in the new period if it changed, rounding up (never in the client's favour).
-    let owed = if s.period == p.period {
-        s.owed
-    } else {
-        match s.owed.checked_mul(u128::from(p.period)) {
-            Some(scaled) => div_ceil(scaled, u128::from(s.period)),
-            None => div_ceil(s.owed, u128::from(s.period)).saturating_mul(u128::from(p.period)),
-        }
-    };
+    let owed = rescale_up(s.owed, s.period, p.period);
     let elapsed = u128::from(now.saturating_sub(s.at));
     (owed.saturating_sub(elapsed.saturating_mul(u128::from(p.rate))), s.at.max(now))
 }

@@ -57,18 +57,19 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
     if fits && !req.peek {
         // FORCE may go past the capacity: the bucket goes into debt.
         let new_owed = owed.saturating_add(u128::from(req.cost) * period);
+        // Until the deficit is refilled: the bucket is full again, and the key carries nothing.
+        let until_full = div_ceil(new_owed, rate);
         return Decision {
             reply: Reply {
                 allowed: true,
                 limit: p.capacity,
                 remaining: remaining_now.saturating_sub(req.cost),
                 retry_after_ms: 0,
-                reset_after_ms: wait_until_owed(new_owed, 0, now),
+                reset_after_ms: wait_ms(until_full),
             },
             store: Some(Store {
                 state: TokenState { period: p.period, at: now, owed: new_owed },
-                // The bucket is full again, and the key carries nothing, once the deficit is refilled.
-                expire_at: clamp_time(u128::from(now) + div_ceil(new_owed, rate)),
+                expire_at: clamp_time(u128::from(now) + until_full),
             }),
         };
     }

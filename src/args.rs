@@ -172,12 +172,17 @@ fn duration(arg: &[u8], name: &'static str) -> Result<Millis, Error> {
     let invalid = || Error::InvalidDuration(name, arg.to_vec());
     let digits_end = arg.iter().position(|b| !b.is_ascii_digit()).unwrap_or(arg.len());
     let (digits, unit) = arg.split_at(digits_end);
-    let scale: u128 = match unit.to_ascii_lowercase().as_slice() {
-        b"" | b"ms" => 1,
-        b"s" => 1000,
-        b"m" => 60_000,
-        b"h" => 3_600_000,
-        b"d" => 86_400_000,
+    // Compared in place, any case: no lowercased copy (an allocation per call).
+    let scale: u128 = match unit {
+        [] => 1,
+        [m, s] if m.eq_ignore_ascii_case(&b'm') && s.eq_ignore_ascii_case(&b's') => 1,
+        [u] => match u.to_ascii_lowercase() {
+            b's' => 1000,
+            b'm' => 60_000,
+            b'h' => 3_600_000,
+            b'd' => 86_400_000,
+            _ => return Err(invalid()),
+        },
         _ => return Err(invalid()),
     };
     let value = parse_u128(digits).ok_or_else(invalid)?;
@@ -203,7 +208,11 @@ mod tests {
             ("1500", 1500),
             ("1500ms", 1500),
             ("1500MS", 1500),
+            ("1500mS", 1500),
+            ("1500Ms", 1500),
             ("60s", 60_000),
+            ("60S", 60_000),
+            ("2M", 120_000),
             ("2m", 120_000),
             ("1h", 3_600_000),
             ("1H", 3_600_000),
@@ -218,6 +227,8 @@ mod tests {
         assert_eq!(p(Kind::Fixed, &["10", "abc"]).unwrap_err(), "ERR invalid duration 'abc' for window");
         assert_eq!(p(Kind::Fixed, &["10", "1.5s"]).unwrap_err(), "ERR invalid duration '1.5s' for window");
         assert_eq!(p(Kind::Fixed, &["10", "s"]).unwrap_err(), "ERR invalid duration 's' for window");
+        assert_eq!(p(Kind::Fixed, &["10", "5sm"]).unwrap_err(), "ERR invalid duration '5sm' for window");
+        assert_eq!(p(Kind::Fixed, &["10", "5x"]).unwrap_err(), "ERR invalid duration '5x' for window");
         assert_eq!(p(Kind::Fixed, &["10", "-5"]).unwrap_err(), "ERR invalid duration '-5' for window");
         assert_eq!(p(Kind::Fixed, &["10", "0s"]).unwrap_err(), "ERR window must be at least 1 ms");
         assert_eq!(p(Kind::Token, &["1", "1", "106751991168d"]).unwrap_err(), "ERR period must be at most 9223372036854775807");

@@ -9,7 +9,7 @@ use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
 use crate::algo::Millis;
 use crate::codec::Kind;
 use crate::error::Error;
-use crate::store::key::OpenKey;
+use crate::store::key::{Current, OpenKey};
 use crate::store::replicate::replicate;
 use crate::{args, limiter, reply, stats};
 
@@ -57,10 +57,10 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) ->
 
     let key = OpenKey::open(ctx, *key_name)?;
     let found = key.read()?;
-    let current_len = found.map(|f| f.bytes.len());
+    let current = found.map(Current::from);
     let outcome = limiter::evaluate(&call, found, now)?;
     if let Some(write) = &outcome.write {
-        key.apply(write, current_len)?;
+        key.apply(write, current)?;
         replicate(ctx, *key_name, write)?;
         signal(ctx, *key_name, kind)?;
     }

@@ -10,6 +10,19 @@ use crate::codec::Write;
 use crate::error::Error;
 use crate::limiter::Found;
 
+/// What `apply` needs to know of the key as it was read.
+#[derive(Debug, Clone, Copy)]
+pub struct Current {
+    pub len: usize,
+    pub expire_at: Option<Millis>,
+}
+
+impl From<Found<'_>> for Current {
+    fn from(f: Found<'_>) -> Current {
+        Current { len: f.bytes.len(), expire_at: f.expire_at }
+    }
+}
+
 /// An open key, closed on drop.
 pub struct OpenKey {
     key: *mut RedisModuleKey,
@@ -89,29 +102,28 @@ impl OpenKey {
     }
 
     /// Applies `write` to the key in place: the same result as the native commands
-    /// `replicate` sends, so the replica holds the same bytes and expiry.
-    pub fn apply(&self, write: &Write, current_len: Option<usize>) -> Result<(), Error> {
-        match write {
-            Write::Value { bytes, expire_at } => {
-                let bytes = bytes.as_slice();
-                if current_len != Some(bytes.len()) {
-                    self.resize(bytes.len())?;
-                }
-                self.write_at(0, bytes)?;
-                self.set_expire(*expire_at)
-            }
-            Write::Range { offset, bytes, expire_at } => {
-                let bytes = bytes.as_slice();
-                let end = offset.saturating_add(bytes.len());
-                if current_len.is_none_or(|len| end > len) {
-                    self.resize(end)?;
-                }
-                self.write_at(*offset, bytes)?;
-                match expire_at {
-                    Some(at) => self.set_expire(*at),
-                    None => Ok(()),
-                }
-            }
+    /// `replicate` sends, so the replica holds the same bytes and expiry. `current` is the key
+    /// as it was read (None: missing).
+    pub fn apply(&self, write: &Write, current: Option<Current>) -> Result<(), Error> {
+        let (offset, bytes, expire_at) = match write {
+            Write::Value { bytes, expire_at } => (0, bytes.as_slice(), Some(*expire_at)),
+            Write::Range { offset, bytes, expire_at } => (*offset, bytes.as_slice(), *expire_at),
+        };
+        let end = offset.saturating_add(bytes.len());
+        let resize = match (write, current) {
+            (Write::Value { .. }, Some(c)) => c.len != end,
+            (Write::Range { .. }, Some(c)) => end > c.len,
+            (_, None) => true,
+        };
+        if resize {
+            self.resize(end)?;
+        }
+        self.write_at(offset, bytes)?;
+        // In-place writes keep the expiry: set it only when it moves (a fixed window's stays put
+        // for the whole window), saving two dictionary operations per call.
+        match expire_at {
+            Some(at) if current.is_none_or(|c| c.expire_at != Some(at)) => self.set_expire(at),
+            _ => Ok(()),
         }
     }
 }

@@ -106,9 +106,9 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
         Spec::Log(p) => {
             let view = found.map(|f| codec::log::LogView::parse(f.bytes)).transpose().map_err(unreadable)?;
             let summary = view.as_ref().map_or_else(Default::default, |v| v.summary(found.and_then(|f| f.expire_at)));
-            let entries = view.as_ref().map(|v| v.entries()).into_iter().flatten();
-            let d = algo::log::decide(entries, summary, now, p, req).map_err(unreadable)?;
-            let write = d.change.map(|c| codec::log::write(view.as_ref(), &c)).transpose().map_err(unreadable)?;
+            let mut walk = view.as_ref().map_or_else(codec::log::Entries::empty, |v| v.entries());
+            let d = algo::log::decide(&mut walk, summary, now, p, req).map_err(unreadable)?;
+            let write = d.change.map(|c| codec::log::write(view.as_ref(), &c, Some(&walk))).transpose().map_err(unreadable)?;
             Ok(Outcome { reply: d.reply, write })
         }
     }

@@ -90,7 +90,15 @@ impl<'a> LogView<'a> {
 
     /// The entries from the head, oldest first.
     pub fn entries(&self) -> Entries<'a> {
-        Entries { bytes: self.bytes, off: self.header.head_off, end: self.entries_end, time: self.header.head_time, first: true }
+        Entries {
+            bytes: self.bytes,
+            off: self.header.head_off,
+            end: self.entries_end,
+            time: self.header.head_time,
+            first: true,
+            yielded: 0,
+            last: None,
+        }
     }
 }
 
@@ -101,9 +109,18 @@ pub struct Entries<'a> {
     end: usize,
     time: Millis,
     first: bool,
+    /// Entries yielded so far, and the last of them with its offset: where a decision that
+    /// stopped at the first live entry left the walk, so that the write need not walk again.
+    yielded: usize,
+    last: Option<(usize, Entry)>,
 }
 
-impl Entries<'_> {
+impl<'a> Entries<'a> {
+    /// The entries of a missing log: none.
+    pub fn empty() -> Entries<'a> {
+        Entries { bytes: &[], off: 0, end: 0, time: 0, first: true, yielded: 0, last: None }
+    }
+
     fn next_at(&mut self) -> Option<Result<(usize, Entry), StateError>> {
         if self.off >= self.end {
             return None;
@@ -120,7 +137,11 @@ impl Entries<'_> {
             Some(Entry { at: self.time, units })
         })();
         match entry {
-            Some(e) => Some(Ok((start, e))),
+            Some(e) => {
+                self.yielded += 1;
+                self.last = Some((start, e));
+                Some(Ok((start, e)))
+            }
             None => {
                 self.off = self.end;
                 Some(Err(StateError::Unreadable))
@@ -168,19 +189,26 @@ pub fn rebuild(entries: &[Entry], expire_at: Millis) -> Write {
     Write::Value { bytes, expire_at }
 }
 
-/// The write that applies `change` to the stored log (None: the key is missing).
-pub fn write(view: Option<&LogView<'_>>, change: &LogChange) -> Result<Write, StateError> {
+/// The write that applies `change` to the stored log (None: the key is missing). `decided` is
+/// the walk the decision made over this log's entries, if any.
+pub fn write(view: Option<&LogView<'_>>, change: &LogChange, decided: Option<&Entries<'_>>) -> Result<Write, StateError> {
     let Some(view) = view else {
         return Ok(Write::Value { bytes: fresh(change.append), expire_at: change.expire_at });
     };
     let h = view.header;
 
-    // The new head: the first entry past the expired ones (None: all expired).
-    let mut walk = view.entries();
-    for _ in 0..change.expired_entries {
-        walk.next_at().transpose()?;
-    }
-    let new_head = walk.next_at().transpose()?;
+    // The new head: the first entry past the expired ones (None: all expired). A decision
+    // that stopped right at it already knows where it is.
+    let new_head = match decided {
+        Some(walk) if walk.yielded == change.expired_entries + 1 && walk.last.is_some() => walk.last,
+        _ => {
+            let mut walk = view.entries();
+            for _ in 0..change.expired_entries {
+                walk.next_at().transpose()?;
+            }
+            walk.next_at().transpose()?
+        }
+    };
 
     // Requests in the same millisecond as the last entry merge into it.
     let merge = change.append.at == h.last_time && new_head.is_some();
@@ -262,10 +290,12 @@ mod tests {
             let value = self.value.clone();
             let view = value.as_ref().map(|(b, _)| LogView::parse(b).unwrap());
             let summary = view.as_ref().map_or(LogSummary::default(), |v| v.summary(value.as_ref().and_then(|x| x.1)));
-            let entries = view.as_ref().map(|v| v.entries()).into_iter().flatten();
-            let d = decide(entries, summary, now, p, Request::take(cost, peek)).unwrap();
+            let mut walk = view.as_ref().map_or_else(Entries::empty, |v| v.entries());
+            let d = decide(&mut walk, summary, now, p, Request::take(cost, peek)).unwrap();
             if let Some(change) = d.change {
-                let w = write(view.as_ref(), &change).unwrap();
+                let w = write(view.as_ref(), &change, Some(&walk)).unwrap();
+                // Reusing the decision's walk gives exactly the write a fresh walk gives.
+                assert_eq!(w, write(view.as_ref(), &change, None).unwrap());
                 self.apply(&w);
             }
             d.reply
@@ -282,7 +312,7 @@ mod tests {
         let view_bytes = key.value.clone().unwrap().0;
         let view = LogView::parse(&view_bytes).unwrap();
         let d = decide(view.entries(), view.summary(Some(1_002_000)), 1_000_005, p, Request::take(2, false)).unwrap();
-        let w = write(Some(&view), &d.change.unwrap()).unwrap();
+        let w = write(Some(&view), &d.change.unwrap(), None).unwrap();
         match w {
             Write::Range { offset, bytes, expire_at } => {
                 assert_eq!(offset, len - HEADER);
@@ -338,7 +368,7 @@ mod tests {
                 let req = Request::take(rng.range(1, 10), rng.chance(2));
                 if let Ok(d) = decide(view.entries(), view.summary(None), rng.range(0, 200), p, req) {
                     if let Some(c) = d.change {
-                        let _ = write(Some(&view), &c);
+                        let _ = write(Some(&view), &c, None);
                     }
                 }
             }

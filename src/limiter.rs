@@ -37,7 +37,6 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
     let kind = call.spec.kind();
     let unreadable = |e| Error::State(kind, e);
     let req = call.request;
-    let has_ttl = found.is_some_and(|f| f.expire_at.is_some());
     match call.spec {
         Spec::Fixed(p) => {
             let stored = match found {
@@ -51,28 +50,13 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
             })
         }
         Spec::Sliding(p) => {
-            let stored = found.map(|f| codec::sliding::decode(f.bytes)).transpose().map_err(unreadable)?;
-            let d = algo::sliding::decide(stored.map(|s| (s, has_ttl)), now, p, req);
-            Ok(Outcome {
-                reply: d.reply,
-                write: d.store.map(|s| Write::Value { bytes: codec::sliding::encode(&s.state), expire_at: s.expire_at }),
-            })
+            one_value(found, codec::sliding::decode, |s| algo::sliding::decide(s, now, p, req), codec::sliding::encode).map_err(unreadable)
         }
         Spec::Token(p) => {
-            let stored = found.map(|f| codec::token::decode(f.bytes)).transpose().map_err(unreadable)?;
-            let d = algo::token::decide(stored.map(|s| (s, has_ttl)), now, p, req);
-            Ok(Outcome {
-                reply: d.reply,
-                write: d.store.map(|s| Write::Value { bytes: codec::token::encode(&s.state), expire_at: s.expire_at }),
-            })
+            one_value(found, codec::token::decode, |s| algo::token::decide(s, now, p, req), codec::token::encode).map_err(unreadable)
         }
         Spec::Leaky(p) => {
-            let stored = found.map(|f| codec::leaky::decode(f.bytes)).transpose().map_err(unreadable)?;
-            let d = algo::leaky::decide(stored.map(|s| (s, has_ttl)), now, p, req);
-            Ok(Outcome {
-                reply: d.reply,
-                write: d.store.map(|s| Write::Value { bytes: codec::leaky::encode(&s.state), expire_at: s.expire_at }),
-            })
+            one_value(found, codec::leaky::decode, |s| algo::leaky::decide(s, now, p, req), codec::leaky::encode).map_err(unreadable)
         }
         Spec::Log(p) if req.mode == algo::Mode::Refund => {
             let view = found.map(|f| codec::log::LogView::parse(f.bytes)).transpose().map_err(unreadable)?;
@@ -112,6 +96,19 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
             Ok(Outcome { reply: d.reply, write })
         }
     }
+}
+
+/// A call of an algorithm whose state is one encoded value (RL.SLIDING, RL.TOKEN, RL.LEAKY):
+/// decode what is stored, decide on it (with whether the key has a TTL), encode what to store.
+fn one_value<S>(
+    found: Option<Found<'_>>,
+    decode: fn(&[u8]) -> Result<S, codec::StateError>,
+    decide: impl FnOnce(Option<(S, bool)>) -> algo::Decision<S>,
+    encode: fn(&S) -> codec::Buf,
+) -> Result<Outcome, codec::StateError> {
+    let stored = found.map(|f| decode(f.bytes).map(|s| (s, f.expire_at.is_some()))).transpose()?;
+    let d = decide(stored);
+    Ok(Outcome { reply: d.reply, write: d.store.map(|s| Write::Value { bytes: encode(&s.state), expire_at: s.expire_at }) })
 }
 
 /// What an RL.ALL call decided: the six integers of its reply, and the writes, by key index

@@ -108,10 +108,7 @@ mod tests {
     }
 
     fn call_req(key: &mut SimKey<LeakyState>, now: Millis, p: TokenParams, req: Request) -> Reply {
-        let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
-        let d = decide(stored, now, p, req);
-        key.apply(d.store);
-        d.reply
+        key.call(now, |stored| decide(stored, now, p, req))
     }
 
     /// 3 per 10 ms: one unit every 3.33 ms, room for 4 units.

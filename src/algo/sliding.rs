@@ -179,10 +179,7 @@ mod tests {
     }
 
     fn call_req(key: &mut SimKey<SlidingState>, now: Millis, p: WindowParams, req: Request) -> Reply {
-        let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
-        let d = decide(stored, now, p, req);
-        key.apply(d.store);
-        d.reply
+        key.call(now, |stored| decide(stored, now, p, req))
     }
 
     const P: WindowParams = WindowParams { limit: 10, window: 1000 };

@@ -1,7 +1,7 @@
 //! Test support for the pure core: a deterministic random source and a simulated key that
 //! expires like a Redis key, driven by a simulated clock.
 
-use super::{Millis, Store};
+use super::{Decision, Millis, Reply, Store};
 
 /// xorshift64*: small, deterministic, good enough to explore arrival patterns.
 pub struct Rng(u64);
@@ -76,6 +76,14 @@ impl<S: Clone> SimKey<S> {
         if let Some(s) = store {
             self.value = Some((s.state, Some(s.expire_at)));
         }
+    }
+
+    /// One call: `decide` sees the state as Redis would hand it out at `now`, with whether the
+    /// key has a TTL; what it stores is applied.
+    pub fn call(&mut self, now: Millis, decide: impl FnOnce(Option<(S, bool)>) -> Decision<S>) -> Reply {
+        let d = decide(self.get(now).map(|(s, ttl)| (s, ttl.is_some())));
+        self.apply(d.store);
+        d.reply
     }
 }
 

@@ -118,10 +118,7 @@ mod tests {
     }
 
     fn call_req(key: &mut SimKey<TokenState>, now: Millis, p: TokenParams, req: Request) -> Reply {
-        let stored = key.get(now).map(|(s, ttl)| (s, ttl.is_some()));
-        let d = decide(stored, now, p, req);
-        key.apply(d.store);
-        d.reply
+        key.call(now, |stored| decide(stored, now, p, req))
     }
 
     const P: TokenParams = TokenParams { capacity: 5, rate: 1, period: 1000 };

@@ -6,13 +6,10 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-const CALLS: [(&str, &[&str]); 5] = [
-    ("RL.FIXED", &["3", "1h"]),
-    ("RL.SLIDING", &["3", "1h"]),
-    ("RL.LOG", &["3", "1h"]),
-    ("RL.TOKEN", &["3", "1", "1h"]),
-    ("RL.LEAKY", &["3", "1", "1h"]),
-];
+/// Every RL command with 3 per hour.
+fn calls() -> impl Iterator<Item = (&'static str, Vec<&'static str>)> {
+    COMMANDS.into_iter().map(|(cmd, _)| (cmd, per_hour(cmd, "3")))
+}
 
 fn call(con: &mut impl redis::ConnectionLike, cmd: &str, key: &str, params: &[&str], extra: &[&str]) -> redis::RedisResult<Vec<i64>> {
     redis::cmd(cmd).arg(key).arg(params).arg(extra).query(con)
@@ -23,9 +20,9 @@ fn every_shard_holds_and_enforces_its_keys() {
     let mut cluster = Cluster::start(3);
     let mut cc = cluster.client();
     for i in 0..150 {
-        for (cmd, params) in CALLS {
+        for (cmd, params) in calls() {
             let key = format!("{cmd}:{i}");
-            let allowed: Vec<i64> = (0..4).map(|_| call(&mut cc, cmd, &key, params, &[]).expect("routed call")[0]).collect();
+            let allowed: Vec<i64> = (0..4).map(|_| call(&mut cc, cmd, &key, &params, &[]).expect("routed call")[0]).collect();
             assert_eq!(allowed, [1, 1, 1, 0], "{key}");
         }
     }
@@ -52,8 +49,8 @@ fn hash_tagged_limits_of_one_tenant_live_together() {
     let mut cluster = Cluster::start(3);
     let mut cc = cluster.client();
     let keys = ["{acct42}:ip", "{acct42}:user", "{acct42}:endpoint"];
-    for (key, (cmd, params)) in keys.iter().zip(CALLS) {
-        assert_eq!(call(&mut cc, cmd, key, params, &[]).unwrap()[0], 1);
+    for (key, (cmd, params)) in keys.iter().zip(calls()) {
+        assert_eq!(call(&mut cc, cmd, key, &params, &[]).unwrap()[0], 1);
     }
     let owner = cluster.owner_of(keys[0]);
     let mut direct = cluster.nodes[owner].connect();
@@ -82,8 +79,8 @@ fn hash_tagged_limits_of_one_tenant_live_together() {
 /// none admits anything more.
 fn exhaust(cc: &mut redis::cluster::ClusterConnection, keys: usize) {
     for i in 0..keys {
-        for (cmd, params) in CALLS {
-            assert_eq!(call(cc, cmd, &format!("{cmd}:{i}"), params, &["COST", "3"]).unwrap()[0], 1);
+        for (cmd, params) in calls() {
+            assert_eq!(call(cc, cmd, &format!("{cmd}:{i}"), &params, &["COST", "3"]).unwrap()[0], 1);
         }
     }
 }
@@ -91,9 +88,9 @@ fn exhaust(cc: &mut redis::cluster::ClusterConnection, keys: usize) {
 fn admitted_anywhere(cc: &mut redis::cluster::ClusterConnection, keys: usize) -> Vec<String> {
     let mut admitted = Vec::new();
     for i in 0..keys {
-        for (cmd, params) in CALLS {
+        for (cmd, params) in calls() {
             let key = format!("{cmd}:{i}");
-            if call(cc, cmd, &key, params, &[]).expect("call after failover")[0] == 1 {
+            if call(cc, cmd, &key, &params, &[]).expect("call after failover")[0] == 1 {
                 admitted.push(key);
             }
         }

@@ -122,25 +122,15 @@ fn token_bucket_starts_full_and_refills_continuously() {
 fn refund_and_force_record_usage_known_after_the_call() {
     let s = Server::start();
     let mut c = s.connect();
-    let commands: [(&str, &[&str]); 5] = [
-        ("RL.FIXED", &["5", "1h"]),
-        ("RL.SLIDING", &["5", "1h"]),
-        ("RL.LOG", &["5", "1h"]),
-        ("RL.TOKEN", &["5", "1", "1h"]),
-        ("RL.LEAKY", &["5", "1", "1h"]),
-    ];
-    for (cmd, params) in commands {
+    for (cmd, _) in COMMANDS {
         let key = format!("rf:{cmd}");
-        let call = |extra: &[&str]| {
+        let call = |extra: &[&'static str]| {
             let mut args = vec![cmd, key.as_str()];
-            args.extend(params);
+            args.extend(per_hour(cmd, "5"));
             args.extend(extra);
-            args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+            args
         };
-        let run_rl = |c: &mut Connection, extra: &[&str]| {
-            let args = call(extra);
-            rl(c, &args.iter().map(String::as_str).collect::<Vec<_>>())
-        };
+        let run_rl = |c: &mut Connection, extra: &[&'static str]| rl(c, &call(extra));
         // A refund on a missing key gives back nothing and writes nothing.
         assert_eq!(run_rl(&mut c, &["REFUND", "2"])[..4], [1, 5, 5, 0], "{cmd}");
         assert_eq!(run(&mut c, &["EXISTS", &key]), Value::Int(0), "{cmd}");
@@ -154,14 +144,9 @@ fn refund_and_force_record_usage_known_after_the_call() {
         assert_eq!(run_rl(&mut c, &["REFUND", "1000"])[..3], [1, 5, 5], "{cmd}");
         assert_eq!(run_rl(&mut c, &[])[..3], [1, 5, 4], "{cmd}");
         assert!(pexpiretime(&mut c, &key) > 0, "{cmd}: no TTL");
-        let args = call(&["REFUND", "1", "COST", "1"]);
-        let e = err(&mut c, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let e = err(&mut c, &call(&["REFUND", "1", "COST", "1"]));
         assert_eq!(e, "ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE");
-        let args = call(&["FORCE", "PEEK"]);
-        assert_eq!(
-            err(&mut c, &args.iter().map(String::as_str).collect::<Vec<_>>()),
-            "ERR syntax error, FORCE cannot be combined with PEEK"
-        );
+        assert_eq!(err(&mut c, &call(&["FORCE", "PEEK"])), "ERR syntax error, FORCE cannot be combined with PEEK");
     }
     // A hand-written count without TTL: the refund gives it one, as a denial would.
     run(&mut c, &["SET", "hand", "2"]);
@@ -306,15 +291,10 @@ fn peek_changes_nothing() {
     // A missing key: remaining = limit, reset = 0, and still no key.
     assert_eq!(rl(&mut c, &["RL.LOG", "new", "4", "1h", "PEEK"]), [1, 4, 4, 0, 0]);
     assert_eq!(run(&mut c, &["EXISTS", "new"]), Value::Int(0));
-    let calls: [&[&str]; 5] = [
-        &["RL.FIXED", "f", "4", "1h"],
-        &["RL.SLIDING", "s", "4", "1h"],
-        &["RL.LOG", "l", "4", "1h"],
-        &["RL.TOKEN", "t", "4", "1", "1h"],
-        &["RL.LEAKY", "q", "4", "1", "1h"],
-    ];
-    for call in calls {
-        rl(&mut c, call);
+    for (cmd, key) in COMMANDS {
+        let mut call = vec![cmd, key];
+        call.extend(per_hour(cmd, "4"));
+        rl(&mut c, &call);
         let before = snapshot(&mut c);
         let mut peek = call.to_vec();
         peek.extend(["COST", "2", "PEEK"]);
@@ -409,35 +389,28 @@ fn wrong_redis_type_is_wrongtype_and_untouched() {
 fn unreadable_or_foreign_state_is_a_clear_error_and_untouched() {
     let s = Server::start();
     let mut c = s.connect();
-    rl(&mut c, &["RL.FIXED", "f", "5", "1h"]);
-    rl(&mut c, &["RL.SLIDING", "s", "5", "1h"]);
-    rl(&mut c, &["RL.LOG", "l", "5", "1h"]);
-    rl(&mut c, &["RL.TOKEN", "t", "5", "1", "1h"]);
-    rl(&mut c, &["RL.LEAKY", "q", "5", "1", "1h"]);
+    for (cmd, key) in COMMANDS {
+        let mut call = vec![cmd, key];
+        call.extend(per_hour(cmd, "5"));
+        rl(&mut c, &call);
+    }
     run(&mut c, &["SET", "text", "hello", "PX", "100000"]);
     run(&mut c, &["SET", "neg", "-4", "PX", "100000"]);
     run(&mut c, &["SET", "empty", "", "PX", "100000"]);
     let before = snapshot(&mut c);
-    let window: [(&str, &[&str]); 5] = [
-        ("RL.FIXED", &["5", "1h"]),
-        ("RL.SLIDING", &["5", "1h"]),
-        ("RL.LOG", &["5", "1h"]),
-        ("RL.TOKEN", &["5", "1", "1h"]),
-        ("RL.LEAKY", &["5", "1", "1h"]),
-    ];
-    let owner = [("f", "RL.FIXED"), ("s", "RL.SLIDING"), ("l", "RL.LOG"), ("t", "RL.TOKEN"), ("q", "RL.LEAKY")];
-    for (cmd, params) in window {
-        for (key, other) in owner {
+    for (cmd, _) in COMMANDS {
+        let params = per_hour(cmd, "5");
+        for (other, key) in COMMANDS {
             if other == cmd {
                 continue;
             }
             let mut args = vec![cmd, key];
-            args.extend(params);
+            args.extend(&params);
             assert_eq!(err(&mut c, &args), format!("ERR key holds {other} state, not {cmd} state"));
         }
         for key in ["text", "empty"] {
             let mut args = vec![cmd, key];
-            args.extend(params);
+            args.extend(&params);
             assert_eq!(err(&mut c, &args), format!("ERR key holds a value that is not {cmd} state"));
         }
     }

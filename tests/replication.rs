@@ -141,16 +141,11 @@ fn aof_bytes(server: &Server) -> u64 {
 fn peek_and_denials_replicate_nothing() {
     let s = Server::start_with(true, &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = s.connect();
-    let calls: [&[&str]; 5] = [
-        &["RL.FIXED", "f", "2", "1h"],
-        &["RL.SLIDING", "s", "2", "1h"],
-        &["RL.LOG", "l", "2", "1h"],
-        &["RL.TOKEN", "t", "2", "1", "1h"],
-        &["RL.LEAKY", "q", "2", "1", "1h"],
-    ];
-    for call in calls {
+    for (cmd, key) in COMMANDS {
+        let mut call = vec![cmd, key];
+        call.extend(per_hour(cmd, "2"));
         let before = aof_bytes(&s);
-        assert_eq!(rl(&mut c, call)[0], 1);
+        assert_eq!(rl(&mut c, &call)[0], 1);
         let after_admit = aof_bytes(&s);
         assert!(after_admit > before, "{call:?}: an admission must be propagated");
         let mut peek = call.to_vec();

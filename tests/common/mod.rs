@@ -254,6 +254,17 @@ pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// The RL commands that take one key, each with the short key the tests give it.
+pub const COMMANDS: [(&str, &str); 5] = [("RL.FIXED", "f"), ("RL.SLIDING", "s"), ("RL.LOG", "l"), ("RL.TOKEN", "t"), ("RL.LEAKY", "q")];
+
+/// `cmd`'s parameters for `limit` per hour (RL.TOKEN and RL.LEAKY: capacity `limit`, 1 per hour).
+pub fn per_hour<'a>(cmd: &str, limit: &'a str) -> Vec<&'a str> {
+    match cmd {
+        "RL.TOKEN" | "RL.LEAKY" => vec![limit, "1", "1h"],
+        _ => vec![limit, "1h"],
+    }
+}
+
 /// Appends `v` as a LEB128 varint (the stored formats' integers).
 fn push_varint(out: &mut Vec<u8>, mut v: u128) {
     loop {

@@ -200,7 +200,8 @@ pub fn write(view: Option<&LogView<'_>>, change: &LogChange, decided: Option<&En
     // The new head: the first entry past the expired ones (None: all expired). A decision
     // that stopped right at it already knows where it is.
     let new_head = match decided {
-        Some(walk) if walk.yielded == change.expired_entries + 1 && walk.last.is_some() => walk.last,
+        // Once anything was yielded, `last` holds it.
+        Some(walk) if walk.yielded == change.expired_entries + 1 => walk.last,
         _ => {
             let mut walk = view.entries();
             for _ in 0..change.expired_entries {

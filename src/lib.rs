@@ -23,8 +23,12 @@ mod docs;
 pub mod error;
 pub mod limiter;
 mod reply;
+#[cfg(test)]
+mod sim;
 pub mod stats;
 mod store;
+#[cfg(test)]
+mod transitions;
 
 use std::ffi::CStr;
 use std::os::raw::c_int;

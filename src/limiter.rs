@@ -1,7 +1,7 @@
 //! One call, from the key's stored bytes to the reply and the write: the whole command minus
 //! Redis. Pure, so the simulated store in tests runs exactly what the server runs.
 
-use crate::algo::{self, Millis, Reply, Request};
+use crate::algo::{self, wait_ms, Millis, Reply, Request};
 use crate::args::{Call, Spec};
 use crate::codec::{self, Kind, Write};
 use crate::error::Error;
@@ -33,7 +33,22 @@ impl Spec {
 }
 
 /// Decides `call` at `now` on the key as `found` (None: missing).
+///
+/// A key whose expiry has come is gone: Redis still hands it out in the millisecond of its
+/// expiry (it deletes a key once its clock, read when the command started, is past it), but
+/// the module's clock may already be there. And a call that writes nothing leaves the key to
+/// expire when it was set to, perhaps under other numbers: the limiter is empty from then on,
+/// so the waits it reports (fields 4 and 5) never exceed the time until then.
 pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Outcome, Error> {
+    let found = found.filter(|f| f.expire_at.is_none_or(|at| at > now));
+    let mut outcome = decide(call, found, now)?;
+    if let (None, Some(at)) = (&outcome.write, found.and_then(|f| f.expire_at)) {
+        outcome.reply = outcome.reply.waits_at_most(wait_ms(u128::from(at - now)));
+    }
+    Ok(outcome)
+}
+
+fn decide(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Outcome, Error> {
     let kind = call.spec.kind();
     let unreadable = |e| Error::State(kind, e);
     let req = call.request;
@@ -74,15 +89,12 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
                 let d = algo::log::decide(entries, summary, now, p, algo::PEEK).map_err(unreadable)?;
                 return Ok(Outcome { reply: algo::refund_reply(d.reply), write: None });
             }
-            // The key keeps its expiry (still after the newest entry leaves); one without a TTL
-            // gets the one an admission would give it.
+            // The expiry follows what is kept under the current numbers: the kept units count
+            // until the newest leaves the current window.
             let newest = kept.last().map_or(now, |e| e.at);
-            let expire_at = expire_at.unwrap_or_else(|| algo::clamp_time(u128::from(newest) + 2 * u128::from(p.window)));
-            let summary = algo::log::LogSummary {
-                total_units: kept.iter().map(|e| e.units).fold(0u64, u64::saturating_add),
-                newest: Some(newest),
-                expire_at: Some(expire_at),
-            };
+            let total_units = kept.iter().map(|e| e.units).fold(0u64, u64::saturating_add);
+            let (expire_at, _) = algo::log::expiry_after_write(newest, p.window, expire_at, total_units > 0);
+            let summary = algo::log::LogSummary { total_units, newest: Some(newest), expire_at: Some(expire_at) };
             let d =
                 algo::log::decide(kept.iter().map(|e| Ok::<_, codec::StateError>(*e)), summary, now, p, algo::PEEK).map_err(unreadable)?;
             Ok(Outcome { reply: algo::refund_reply(d.reply), write: Some(codec::log::rebuild(&kept, expire_at)) })
@@ -154,28 +166,7 @@ mod tests {
     use crate::algo::fixed::WindowParams;
     use crate::algo::testkit::Rng;
     use crate::algo::token::TokenParams;
-
-    /// A string key as SET / SETRANGE / PEXPIREAT leave it: bytes and expiry.
-    type Key = Option<(Vec<u8>, Option<Millis>)>;
-
-    fn apply(key: &mut Key, write: &Write) {
-        match write {
-            Write::Value { bytes, expire_at } => *key = Some((bytes.as_slice().to_vec(), Some(*expire_at))),
-            Write::Range { offset, bytes, expire_at } => {
-                let (value, expiry) = key.get_or_insert((Vec::new(), None));
-                let end = offset + bytes.as_slice().len();
-                value.resize(end.max(value.len()), 0);
-                value[*offset..end].copy_from_slice(bytes.as_slice());
-                if let Some(at) = expire_at {
-                    *expiry = Some(*at);
-                }
-            }
-        }
-    }
-
-    fn found(key: &Key) -> Option<Found<'_>> {
-        key.as_ref().map(|(bytes, expire_at)| Found { bytes, expire_at: *expire_at })
-    }
+    use crate::sim::RedisKey;
 
     fn random_spec(rng: &mut Rng) -> Spec {
         let w = WindowParams { limit: rng.range(1, 12), window: rng.range(1, 200) };
@@ -197,17 +188,12 @@ mod tests {
         let (mut admitted, mut refused) = (0, 0);
         for _case in 0..200 {
             let specs: Vec<Spec> = (0..rng.range(1, 5)).map(|_| random_spec(&mut rng)).collect();
-            let mut keys: Vec<Key> = vec![None; specs.len()];
+            let mut keys: Vec<RedisKey> = vec![RedisKey::default(); specs.len()];
             let mut now = rng.range(0, 1 << 40);
             for _step in 0..100 {
                 now = rng.forward(now, 150);
-                for key in keys.iter_mut() {
-                    if key.as_ref().is_some_and(|(_, e)| e.is_some_and(|at| at <= now)) {
-                        *key = None;
-                    }
-                }
                 let req = Request::take(rng.range(1, 6), rng.chance(8));
-                let founds: Vec<Option<Found<'_>>> = keys.iter().map(found).collect();
+                let founds: Vec<Option<Found<'_>>> = keys.iter_mut().map(|k| k.found(now)).collect();
                 let out = evaluate_all(&specs, &founds, now, req).expect("states written by the module read back");
                 // One by one, as separate calls would see the same state.
                 let alone: Vec<Outcome> =
@@ -240,7 +226,7 @@ mod tests {
                 }
                 drop(founds);
                 for (i, w) in &out.writes {
-                    apply(&mut keys[*i], w);
+                    keys[*i].apply(w);
                 }
             }
         }

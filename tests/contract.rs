@@ -299,7 +299,10 @@ fn peek_changes_nothing() {
         let mut peek = call.to_vec();
         peek.extend(["COST", "2", "PEEK"]);
         let r = rl(&mut c, &peek);
-        assert_eq!(r[..4], [1, 4, 3, 0], "{call:?}");
+        assert_eq!(r[..3], [1, 4, 3], "{call:?}");
+        // RL.LEAKY's admitted PEEK reports the delay it would give: the unit queued ahead.
+        let delay = if cmd == "RL.LEAKY" { 3_599_000..=3_600_000 } else { 0..=0 };
+        assert!(delay.contains(&r[3]), "{call:?}: {r:?}");
         peek.truncate(peek.len() - 3);
         peek.extend(["COST", "4", "PEEK"]);
         assert_eq!(rl(&mut c, &peek)[..3], [0, 4, 3], "{call:?}");
@@ -475,6 +478,65 @@ fn limit_changes_apply_to_the_stored_state() {
     let ttl = pexpiretime(&mut c, "f") - server_ms(&mut c);
     assert!(ttl > 0 && ttl <= 1000, "ttl {ttl}");
     assert_eq!(rl(&mut c, &["RL.TOKEN", "t", "10", "1000", "1h", "PEEK"])[..3], [1, 10, 5]);
+}
+
+/// A REFUND after the window grew keeps what it kept for the new window: the key's expiry
+/// follows the current numbers (issue 14: both sequences admitted more than the limit).
+#[test]
+fn refund_after_the_window_grew_keeps_usage_for_the_new_window() {
+    let s = Server::start();
+    let mut c = s.connect();
+    for attempt in 0.. {
+        assert!(attempt < 5, "the 100 ms window kept ending between the two calls");
+        let (la, ff) = (format!("la{attempt}"), format!("ff{attempt}"));
+        assert_eq!(rl(&mut c, &["RL.LOG", &la, "2", "100", "COST", "2"])[..4], [1, 2, 0, 0]);
+        assert_eq!(rl(&mut c, &["RL.FIXED", &ff, "5", "100", "COST", "5"])[..4], [1, 5, 0, 0]);
+        let log = rl(&mut c, &["RL.LOG", &la, "2", "10s", "REFUND", "1"]);
+        let fixed = rl(&mut c, &["RL.FIXED", &ff, "5", "1d", "REFUND", "1"]);
+        // The 100 ms window may end between the calls; then the count is gone: try again.
+        if fixed[2] != 1 || log[2] != 1 {
+            continue;
+        }
+        assert_eq!(log[..4], [1, 2, 1, 0]);
+        assert_between("log reset", log[4], 9_800, 10_000);
+        let ttl = pexpiretime(&mut c, &la) - server_ms(&mut c);
+        assert_between("log ttl", ttl, 9_800, 20_000);
+        let day_left = pexpiretime(&mut c, &ff) - server_ms(&mut c);
+        assert_between("fixed ttl", day_left, 0, 86_400_000);
+        std::thread::sleep(Duration::from_millis(300));
+        // The kept unit and the kept count of 4 still count: neither request fits.
+        assert_eq!(rl(&mut c, &["RL.LOG", &la, "2", "10s", "COST", "2"])[..3], [0, 2, 1]);
+        if day_left > 1_000 {
+            assert_eq!(rl(&mut c, &["RL.FIXED", &ff, "5", "1d", "COST", "5"])[..3], [0, 5, 1]);
+        }
+        break;
+    }
+}
+
+/// RL.LOG's expiry follows a shrinking window at the next write.
+#[test]
+fn log_expiry_follows_a_shrinking_window() {
+    let s = Server::start();
+    let mut c = s.connect();
+    rl(&mut c, &["RL.LOG", "lb", "5", "1d"]);
+    let (r, t0, _) = timed(&mut c, &["RL.LOG", "lb", "5", "1s"]);
+    assert_eq!(r[..3], [1, 5, 3]);
+    assert_between("expiry", pexpiretime(&mut c, "lb") - t0, 1_000, 2_100);
+}
+
+/// RL.LEAKY PEEK reports the delay the request would be given, alone and in RL.ALL.
+#[test]
+fn leaky_peek_reports_the_delay_it_would_give() {
+    let s = Server::start();
+    let mut c = s.connect();
+    assert_eq!(rl(&mut c, &["RL.LEAKY", "q", "10", "1", "1h", "COST", "2"])[..4], [1, 10, 8, 0]);
+    let peek = rl(&mut c, &["RL.LEAKY", "q", "10", "1", "1h", "PEEK"]);
+    assert_eq!(peek[..3], [1, 10, 8]);
+    assert_between("peek delay", peek[3], 2 * HOUR - 1_000, 2 * HOUR);
+    let all = rl(&mut c, &["RL.ALL", "1", "q", "LEAKY", "10", "1", "1h", "PEEK"]);
+    assert_between("RL.ALL peek delay", all[3], 2 * HOUR - 1_000, 2 * HOUR);
+    let real = rl(&mut c, &["RL.LEAKY", "q", "10", "1", "1h"]);
+    assert_between("the call's delay", real[3], peek[3] - 1_000, peek[3]);
 }
 
 #[test]

@@ -76,15 +76,17 @@ pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request
     }
 }
 
-/// REFUND: gives back up to `units` of the current count; the key keeps its expiry. A missing
-/// or empty limiter has nothing to give back and nothing is written (but a hand-written key
-/// without a TTL gets one, as on a denial).
+/// REFUND: gives back up to `units` of the current count. What is kept is the current
+/// window's count under the current numbers, so the key expires at that window's end, as after
+/// an admission: a REFUND after the window grew must not leave the old, shorter expiry (the
+/// kept count would be forgotten early and more than `limit` admitted). A missing or empty
+/// limiter has nothing to give back and nothing is written (but a hand-written key without a
+/// TTL gets one, as on a denial).
 fn refund(stored: Option<Stored>, now: Millis, p: WindowParams, units: u64) -> Decision<u64> {
     let live = stored.filter(|s| s.expire_at.is_none_or(|at| at > now));
     let window_end = super::clamp_time(u128::from(window_start(now, p.window)) + u128::from(p.window));
-    let store = live
-        .filter(|s| s.count > 0 || s.expire_at.is_none())
-        .map(|s| Store { state: s.count - units.min(s.count), expire_at: s.expire_at.unwrap_or(window_end) });
+    let store =
+        live.filter(|s| s.count > 0 || s.expire_at.is_none()).map(|s| Store { state: s.count - units.min(s.count), expire_at: window_end });
     let after = store.as_ref().map_or(live, |s| Some(Stored { count: s.state, expire_at: Some(s.expire_at) }));
     Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
 }

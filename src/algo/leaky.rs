@@ -63,7 +63,8 @@ pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, r
     }
 
     let retry_after_ms = if fits {
-        0
+        // Only a PEEK gets here admitted: it reports the delay the request would be given.
+        until(backlog, 0)
     } else if req.cost > p.capacity {
         NEVER
     } else {
@@ -197,12 +198,15 @@ mod tests {
                 let backlog = drain.map_or(0, |d| d - now_s);
                 let admissible = backlog + u128::from(cost) * period <= capacity * period;
                 assert_eq!(reply.allowed, admissible, "{p:?} now {now} cost {cost} backlog {backlog}");
-                if reply.allowed && !peek {
+                if reply.allowed {
+                    // A PEEK reports the delay the request would be given, as the call would.
                     let start = drain.unwrap_or(now_s).max(now_s);
-                    assert_eq!(reply.retry_after_ms as u128, (start - now_s).div_ceil(rate), "delay");
+                    assert_eq!(reply.retry_after_ms as u128, (start - now_s).div_ceil(rate), "delay (peek: {peek})");
                     let new_drain = start + u128::from(cost) * period;
                     assert!(new_drain - now_s <= capacity * period, "queue over capacity");
-                    reference = Some(new_drain);
+                    if !peek {
+                        reference = Some(new_drain);
+                    }
                 }
                 check_reply(&before, now, cost, peek, reply, true, |k, t, c, pk| call(k, t, p, c, pk));
                 if !peek {

@@ -91,13 +91,7 @@ where
         // FORCE may go past the limit; the stored total stays readable (at most 2^63-1).
         let units = req.cost.min((i64::MAX as u64).saturating_sub(summary.total_units.saturating_sub(expired_units)));
         let live_after = live.saturating_add(units);
-        // Expire when the newest entry leaves, or up to one window later, so that the expiry
-        // is rewritten about once a window rather than on every call.
-        let must_live_until = u128::from(at) + window;
-        let (expire_at, expire_moves) = match summary.expire_at {
-            Some(current) if u128::from(current) >= must_live_until => (current, false),
-            _ => (clamp_time(must_live_until + window), true),
-        };
+        let (expire_at, expire_moves) = expiry_after_write(at, p.window, summary.expire_at, true);
         return Ok(LogDecision {
             reply: Reply {
                 allowed: true,
@@ -141,6 +135,21 @@ where
         },
         change: None,
     })
+}
+
+/// The key's expiry after a write that leaves `newest` as the newest entry, and whether it
+/// moves from `current`. The log must live until its newest units leave the window
+/// (`newest + window`; only when `counts`, i.e. some unit is left), and the contract lets it
+/// live up to one window longer: an expiry in that range is kept, so it is rewritten about
+/// once a window rather than on every call; any other (left by a shorter or longer window, or
+/// by units since refunded) moves to the far end of the range.
+pub fn expiry_after_write(newest: Millis, window: Millis, current: Option<Millis>, counts: bool) -> (Millis, bool) {
+    let must_live_until = if counts { u128::from(newest) + u128::from(window) } else { 0 };
+    let may_live_until = u128::from(newest) + 2 * u128::from(window);
+    match current {
+        Some(at) if (must_live_until..=may_live_until).contains(&u128::from(at)) => (at, false),
+        _ => (clamp_time(may_live_until), true),
+    }
 }
 
 /// REFUND on a log: the entries still in the window after giving back up to `units`, the

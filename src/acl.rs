@@ -1,37 +1,60 @@
-//! The ACL category `ratelimit`, where the server supports module categories (Redis 7.4+,
-//! Valkey): `ACL SETUSER gw +@ratelimit` then grants exactly the RL commands. On Redis 7.0 the
-//! module loads without it (the functions are absent there; rights are granted by command).
+//! ACL categories, as for built-in commands. Where the server lets a module set a command's
+//! categories (`RedisModule_SetCommandACLCategories`: Redis 7.2+, Valkey), each RL command gets
+//! the built-in ones its flags imply (`@write`, and `@fast` or `@slow`), so existing rules
+//! such as `+@write` cover it, plus `@ratelimit` where the server lets a module add a category
+//! (Redis 7.4+, Valkey 8+): `ACL SETUSER gw +@ratelimit` then grants exactly the RL commands.
+//! Older servers load the module without them; the README says how to grant the commands.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
 
 use redis_module::raw::{self, RedisModuleCtx};
 
 const CATEGORY: &CStr = c"ratelimit";
 
-/// Adds the category; true if the server has it now. Must run while the module loads.
-pub fn add_category(ctx: *mut RedisModuleCtx) -> bool {
-    // SAFETY: the pointers are written once by RedisModule_Init and only read afterwards.
-    let (Some(add), Some(_)) = (unsafe { raw::RedisModule_AddACLCategory }, unsafe { raw::RedisModule_SetCommandACLCategories }) else {
-        return false;
-    };
-    // SAFETY: ctx is the load context; CATEGORY is NUL-terminated.
-    unsafe { add(ctx, CATEGORY.as_ptr()) == raw::REDISMODULE_OK as c_int }
+/// Which categories the server lets the module give its commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Categories {
+    /// None (Redis 6.2 to 7.0).
+    Unsupported,
+    /// The built-in ones only (Redis 7.2).
+    Builtin,
+    /// The built-in ones and `ratelimit`.
+    BuiltinAndOwn,
 }
 
-/// Puts the command `name` in the category (after `add_category` succeeded).
-pub fn categorize(ctx: *mut RedisModuleCtx, name: &CStr) -> Result<(), String> {
-    // SAFETY: as above.
+/// Adds the category `ratelimit` where the server can; must run while the module loads.
+pub fn setup(ctx: *mut RedisModuleCtx) -> Categories {
+    // SAFETY: the pointers are copied after RedisModule_Init wrote them.
+    let (add, set) = unsafe { (raw::RedisModule_AddACLCategory, raw::RedisModule_SetCommandACLCategories) };
+    match (add, set) {
+        (_, None) => Categories::Unsupported,
+        // SAFETY: ctx is the load context; CATEGORY is NUL-terminated.
+        (Some(add), Some(_)) if unsafe { add(ctx, CATEGORY.as_ptr()) } == raw::REDISMODULE_OK as c_int => Categories::BuiltinAndOwn,
+        (_, Some(_)) => Categories::Builtin,
+    }
+}
+
+/// Puts the command `name` in the built-in categories `builtin` ("write fast") and, where the
+/// server has it, `ratelimit`.
+pub fn categorize(ctx: *mut RedisModuleCtx, name: &CStr, builtin: &str, categories: Categories) -> Result<(), String> {
+    let list = match categories {
+        Categories::Unsupported => return Ok(()),
+        Categories::Builtin => builtin.to_owned(),
+        Categories::BuiltinAndOwn => format!("{builtin} {}", CATEGORY.to_string_lossy()),
+    };
+    let list = CString::new(list).map_err(|_| "a category name holds a NUL byte".to_owned())?;
+    // SAFETY: the pointers are copied after RedisModule_Init wrote them.
     let (Some(get_command), Some(set_categories)) =
         (unsafe { raw::RedisModule_GetCommand }, unsafe { raw::RedisModule_SetCommandACLCategories })
     else {
         return Ok(());
     };
-    // SAFETY: ctx is the load context; names are NUL-terminated.
+    // SAFETY: ctx is the load context; the strings are NUL-terminated and outlive the calls.
     unsafe {
         let command = get_command(ctx, name.as_ptr());
-        if command.is_null() || set_categories(command, CATEGORY.as_ptr()) != raw::REDISMODULE_OK as c_int {
-            return Err(format!("could not put {} in the ACL category ratelimit", name.to_string_lossy()));
+        if command.is_null() || set_categories(command, list.as_ptr()) != raw::REDISMODULE_OK as c_int {
+            return Err(format!("could not put {} in the ACL categories {}", name.to_string_lossy(), list.to_string_lossy()));
         }
     }
     Ok(())

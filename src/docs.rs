@@ -117,6 +117,13 @@ fn set(ctx: *mut RedisModuleCtx, name: &CStr, info: &RedisModuleCommandInfo) -> 
     Ok(())
 }
 
+/// Whether the server takes command info and key specs (`RedisModule_SetCommandInfo`, Redis
+/// 7.0+ and Valkey).
+pub fn key_specs_supported() -> bool {
+    // SAFETY: the pointer is copied after RedisModule_Init wrote it.
+    unsafe { raw::RedisModule_SetCommandInfo }.is_some()
+}
+
 /// Declares `name`'s documentation and its key at position 1.
 pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), String> {
     let d = doc(kind);

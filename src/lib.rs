@@ -23,6 +23,7 @@ mod docs;
 pub mod error;
 pub mod limiter;
 mod reply;
+mod server;
 #[cfg(test)]
 mod sim;
 pub mod stats;
@@ -64,21 +65,26 @@ extern "C" fn rl_all(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString
 
 type Handler = extern "C" fn(*mut RedisModuleCtx, *mut *mut RedisModuleString, c_int) -> c_int;
 
-/// Name, handler, flags. `fast` (no worse than O(log N)) where it holds: RL.LOG may walk its
-/// entries. Every command has its key at position 1 (first = last = step = 1), so cluster
-/// routing and ACL key patterns apply as for any single-key command.
-const COMMANDS: [(&CStr, Handler, &CStr, Kind); 5] = [
-    (c"rl.fixed", rl_fixed, c"write deny-oom fast", Kind::Fixed),
-    (c"rl.sliding", rl_sliding, c"write deny-oom fast", Kind::Sliding),
-    (c"rl.log", rl_log, c"write deny-oom", Kind::Log),
-    (c"rl.token", rl_token, c"write deny-oom fast", Kind::Token),
-    (c"rl.leaky", rl_leaky, c"write deny-oom fast", Kind::Leaky),
+/// Name, handler, flags, the built-in ACL categories the flags imply, and the kind. `fast`
+/// (no worse than O(log N)) where it holds: RL.LOG may walk its entries. Every command has its
+/// key at position 1 (first = last = step = 1), so cluster routing and ACL key patterns apply
+/// as for any single-key command.
+const COMMANDS: [(&CStr, Handler, &CStr, &str, Kind); 5] = [
+    (c"rl.fixed", rl_fixed, c"write deny-oom fast", "write fast", Kind::Fixed),
+    (c"rl.sliding", rl_sliding, c"write deny-oom fast", "write fast", Kind::Sliding),
+    (c"rl.log", rl_log, c"write deny-oom", "write slow", Kind::Log),
+    (c"rl.token", rl_token, c"write deny-oom fast", "write fast", Kind::Token),
+    (c"rl.leaky", rl_leaky, c"write deny-oom fast", "write fast", Kind::Leaky),
 ];
 
 /// Several limits, all or nothing (`all.rs`).
 const ALL: &CStr = c"rl.all";
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+    if let Err(why) = server::resolve() {
+        ctx.log_warning(&format!("ratelimit: not loaded: {why}"));
+        return Status::Err;
+    }
     std::panic::set_hook(Box::new(|info| {
         redis_module::logging::log_warning(format!("ratelimit: panic caught, command answered with an error: {info}"));
     }));
@@ -92,43 +98,50 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         if let Some(register_info) = raw::RedisModule_RegisterInfoFunc {
             register_info(ctx.ctx, Some(stats::info));
         }
-        let with_category = acl::add_category(ctx.ctx);
+        let categories = acl::setup(ctx.ctx);
         let Some(create) = raw::RedisModule_CreateCommand else {
             ctx.log_warning("ratelimit: the server lacks RedisModule_CreateCommand");
             return Status::Err;
         };
-        for (name, handler, flags, kind) in COMMANDS {
+        let with_docs = docs::key_specs_supported();
+        if !with_docs {
+            ctx.log_notice(
+                "ratelimit: this server has no command docs or key specs (Redis 7.0+): COMMAND DOCS will not describe the RL commands",
+            );
+        }
+        for (name, handler, flags, builtin, kind) in COMMANDS {
             if create(ctx.ctx, name.as_ptr(), Some(handler), flags.as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
                 ctx.log_warning(&format!("ratelimit: could not register {}", name.to_string_lossy()));
                 return Status::Err;
             }
-            // Documentation is a courtesy: a server that refuses it still gets working commands.
-            if let Err(e) = docs::declare(ctx.ctx, name, kind) {
-                ctx.log_warning(&format!("ratelimit: {e}"));
-            }
-            if with_category {
-                if let Err(e) = acl::categorize(ctx.ctx, name) {
+            // Documentation and categories are courtesies: the commands work without them.
+            if with_docs {
+                if let Err(e) = docs::declare(ctx.ctx, name, kind) {
                     ctx.log_warning(&format!("ratelimit: {e}"));
                 }
+            }
+            if let Err(e) = acl::categorize(ctx.ctx, name, builtin, categories) {
+                ctx.log_warning(&format!("ratelimit: {e}"));
             }
         }
         // RL.ALL: its keys come from numkeys. Declared twice: by a key spec (ACL, COMMAND
         // DOCS/GETKEYS) and through the getkeys API (Redis 7.0's cluster slot check uses only
-        // that, or first/last/step, which cannot describe numkeys).
+        // that, or first/last/step, which cannot describe numkeys; Redis 6.2 uses it for ACL
+        // key patterns too).
         if create(ctx.ctx, ALL.as_ptr(), Some(rl_all), c"write deny-oom getkeys-api".as_ptr(), 0, 0, 0) != raw::REDISMODULE_OK as c_int {
             ctx.log_warning("ratelimit: could not register rl.all");
             return Status::Err;
         }
-        // Without its key spec, ACL key patterns and cluster slot checks would not see RL.ALL's
-        // keys: refuse to load rather than serve it unchecked.
-        if let Err(e) = docs::declare_all(ctx.ctx, ALL) {
-            ctx.log_warning(&format!("ratelimit: {e}"));
-            return Status::Err;
-        }
-        if with_category {
-            if let Err(e) = acl::categorize(ctx.ctx, ALL) {
+        // Where the server has key specs, ACL key patterns see RL.ALL's keys only through its
+        // key spec: refuse to load rather than serve it unchecked.
+        if with_docs {
+            if let Err(e) = docs::declare_all(ctx.ctx, ALL) {
                 ctx.log_warning(&format!("ratelimit: {e}"));
+                return Status::Err;
             }
+        }
+        if let Err(e) = acl::categorize(ctx.ctx, ALL, "write slow", categories) {
+            ctx.log_warning(&format!("ratelimit: {e}"));
         }
     }
     Status::Ok

@@ -85,12 +85,22 @@ fn exhaust(cc: &mut redis::cluster::ClusterConnection, keys: usize) {
     }
 }
 
-fn admitted_anywhere(cc: &mut redis::cluster::ClusterConnection, keys: usize) -> Vec<String> {
+/// Keys that admit again, among those `exhaust` filled. RL.FIXED's windows are aligned to the
+/// hour: if an hour began since `exhausted_at` (server clock, ms), its keys rightly admit
+/// again and are left out. (RL.SLIDING still weighs the full previous hour then.)
+fn admitted_anywhere(cc: &mut redis::cluster::ClusterConnection, keys: usize, exhausted_at: i64) -> Vec<String> {
+    let hour = |ms: i64| ms / 3_600_000;
+    let now: i64 = {
+        let (s, us): (i64, i64) = redis::cmd("TIME").query(cc).expect("TIME");
+        s * 1000 + us / 1000
+    };
+    let new_window = hour(now) != hour(exhausted_at);
     let mut admitted = Vec::new();
     for i in 0..keys {
         for (cmd, params) in calls() {
             let key = format!("{cmd}:{i}");
-            if call(cc, cmd, &key, &params, &[]).expect("call after failover")[0] == 1 {
+            let aligned = cmd == "RL.FIXED";
+            if call(cc, cmd, &key, &params, &[]).expect("call after failover")[0] == 1 && !(aligned && new_window) {
                 admitted.push(key);
             }
         }
@@ -109,15 +119,22 @@ fn wait_replicas(cluster: &Cluster) {
 fn failover_carries_every_limiter() {
     let mut cluster = Cluster::start(3);
     let keys = 60;
+    let exhausted_at = server_ms(&mut cluster.nodes[0].connect());
     exhaust(&mut cluster.client(), keys);
     wait_replicas(&cluster);
 
     // A manual failover: a replica takes over its primary's slots.
     let replica = (0..cluster.nodes.len()).find(|&i| role(&cluster.nodes[i]) == "slave").unwrap();
-    run(&mut cluster.nodes[replica].connect(), &["CLUSTER", "FAILOVER"]);
-    assert!(eventually(Duration::from_secs(15), || role(&cluster.nodes[replica]) == "master"), "manual failover did not happen");
+    // A manual failover gives up after 5 s if the replica has not caught up with its paused
+    // primary (seen on Redis 6.2 with three clusters busy on two cores): ask again, as an
+    // operator would.
+    let promoted = (0..3).any(|_| {
+        run(&mut cluster.nodes[replica].connect(), &["CLUSTER", "FAILOVER"]);
+        eventually(Duration::from_secs(10), || role(&cluster.nodes[replica]) == "master")
+    });
+    assert!(promoted, "manual failover did not happen");
     cluster.wait_ok();
-    assert_eq!(admitted_anywhere(&mut cluster.client(), keys), Vec::<String>::new());
+    assert_eq!(admitted_anywhere(&mut cluster.client(), keys, exhausted_at), Vec::<String>::new());
 
     // A primary dies: its replica is promoted automatically.
     wait_replicas(&cluster);
@@ -130,5 +147,5 @@ fn failover_carries_every_limiter() {
     });
     assert!(promoted, "no replica was promoted after the primary died");
     cluster.wait_ok();
-    assert_eq!(admitted_anywhere(&mut cluster.client(), keys), Vec::<String>::new());
+    assert_eq!(admitted_anywhere(&mut cluster.client(), keys, exhausted_at), Vec::<String>::new());
 }

@@ -133,8 +133,10 @@ fn replica_follows_log_appends_merges_and_compaction() {
 
 /// Total size of the AOF files: what was propagated.
 fn aof_bytes(server: &Server) -> u64 {
+    // Redis 7+ keeps its AOF in appendonlydir/; Redis 6.2 in one appendonly.aof.
     let dir = server.dir.join("appendonlydir");
-    std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
+    let single = std::fs::metadata(server.dir.join("appendonly.aof")).map_or(0, |m| m.len());
+    single + std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
 }
 
 #[test]

@@ -9,6 +9,10 @@ use crate::algo::Millis;
 use crate::codec::Write;
 use crate::error::Error;
 use crate::limiter::Found;
+use crate::server::{self, Expiry};
+
+/// Commands run only once the module has loaded, and loading resolves the expiry API.
+const NOT_LOADED: Error = Error::Server("the module has not finished loading");
 
 /// What `apply` needs to know of the key as it was read.
 #[derive(Debug, Clone, Copy)]
@@ -53,11 +57,35 @@ impl OpenKey {
         // SAFETY: ptr/len describe the string's bytes (or len is 0), valid while the key is
         // open and unmodified: the returned borrow of self ends before any write below.
         let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
-        let get_expire = api!(RedisModule_GetAbsExpire);
-        // SAFETY: as above.
-        let expire = unsafe { get_expire(self.key) };
-        let expire_at = (expire != raw::REDISMODULE_NO_EXPIRE as i64).then(|| expire.max(0) as Millis);
+        let expire_at = self.expire_at()?;
         Ok(Some(Found { bytes, expire_at }))
+    }
+
+    /// The key's absolute expiry (None: no TTL).
+    fn expire_at(&self) -> Result<Option<Millis>, Error> {
+        let expire = match server::expiry().ok_or(NOT_LOADED)? {
+            // SAFETY: self.key is open until drop.
+            Expiry::Absolute { get, .. } => unsafe { get(self.key) },
+            // Redis 6.2 gives the time left, computed with its clock (`mstime`), which `clock`
+            // reads too: when the clock shows the same millisecond before and after, the sum
+            // is the exact expiry. Across a millisecond boundary, read again.
+            Expiry::Relative { get, clock, .. } => {
+                let mut expire = raw::REDISMODULE_NO_EXPIRE as i64;
+                for _ in 0..3 {
+                    // SAFETY: no arguments / self.key is open until drop.
+                    let (before, left, after) = unsafe { (clock(), get(self.key), clock()) };
+                    if left == raw::REDISMODULE_NO_EXPIRE as i64 {
+                        return Ok(None);
+                    }
+                    expire = before.saturating_add(left);
+                    if before == after {
+                        break;
+                    }
+                }
+                expire
+            }
+        };
+        Ok((expire != raw::REDISMODULE_NO_EXPIRE as i64).then(|| expire.max(0) as Millis))
     }
 
     /// The string's bytes in place: a pointer Redis owns, valid until the key is next
@@ -93,9 +121,28 @@ impl OpenKey {
     }
 
     fn set_expire(&self, at: Millis) -> Result<(), Error> {
-        let set_abs_expire = api!(RedisModule_SetAbsExpire);
-        // SAFETY: self.key is open for writing and holds a value.
-        if unsafe { set_abs_expire(self.key, at.min(i64::MAX as u64) as i64) } != raw::REDISMODULE_OK as c_int {
+        let at = at.min(i64::MAX as u64) as i64;
+        let status = match server::expiry().ok_or(NOT_LOADED)? {
+            // SAFETY: self.key is open for writing and holds a value.
+            Expiry::Absolute { set, .. } => unsafe { set(self.key, at) },
+            // Redis 6.2 adds its clock to the time left: exact when `clock` shows the same
+            // millisecond before and after (else set it again; each call replaces the last).
+            Expiry::Relative { set, clock, .. } => {
+                let mut status = raw::REDISMODULE_ERR as c_int;
+                for _ in 0..3 {
+                    // SAFETY: no arguments.
+                    let before = unsafe { clock() };
+                    // SAFETY: self.key is open for writing and holds a value.
+                    status = unsafe { set(self.key, at.saturating_sub(before).max(0)) };
+                    // SAFETY: no arguments.
+                    if status != raw::REDISMODULE_OK as c_int || before == unsafe { clock() } {
+                        break;
+                    }
+                }
+                status
+            }
+        };
+        if status != raw::REDISMODULE_OK as c_int {
             return Err(Error::Server("could not set the expiry"));
         }
         Ok(())

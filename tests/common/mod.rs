@@ -32,6 +32,29 @@ pub struct Server {
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
+/// The server binary's version, from `--version` (`v=6.2.5`).
+pub fn binary_version() -> (u32, u32, u32) {
+    let out = Command::new(server_binary()).arg("--version").output().expect("server --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text.split_whitespace().find_map(|w| w.strip_prefix("v=")).expect("a version");
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// A free port whose cluster bus port (port + 10000, Redis 6.2's rule) is free too.
+fn port_with_free_bus() -> u16 {
+    let seed = u64::from(std::process::id())
+        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    for i in 0..1000u64 {
+        let port = 20_000 + ((seed.wrapping_mul(6364136223846793005).wrapping_add(i * 7919)) % 20_000) as u16;
+        let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free(port) && free(port + 10_000) {
+            return port;
+        }
+    }
+    panic!("no free port with a free bus port")
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free port")
 }
@@ -44,6 +67,15 @@ impl Server {
 
     /// A server, with or without the module, and extra `--name value` arguments.
     pub fn start_with(module: bool, extra: &[&str]) -> Server {
+        Server::start_at(None, module, extra)
+    }
+
+    /// As `start_with`, on the given port.
+    pub fn start_on(port: u16, module: bool, extra: &[&str]) -> Server {
+        Server::start_at(Some(port), module, extra)
+    }
+
+    fn start_at(port: Option<u16>, module: bool, extra: &[&str]) -> Server {
         let n = NEXT_DIR.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("rl-test-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -56,7 +88,7 @@ impl Server {
         }
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut server = Server { port: 0, dir, child: None, args };
-        server.launch(None);
+        server.launch(port);
         server
     }
 
@@ -195,7 +227,44 @@ pub fn get_bytes(con: &mut Connection, key: &str) -> Option<Vec<u8>> {
 
 /// The key's absolute expiry in ms (-1: none, -2: no key).
 pub fn pexpiretime(con: &mut Connection, key: &str) -> i64 {
-    redis::cmd("PEXPIRETIME").arg(key).query::<i64>(con).expect("PEXPIRETIME")
+    match redis::cmd("PEXPIRETIME").arg(key).query::<i64>(con) {
+        Ok(at) => at,
+        Err(e) if e.to_string().contains("unknown command") => pexpiretime_from_pttl(con, key),
+        Err(e) => panic!("PEXPIRETIME {key}: {e}"),
+    }
+}
+
+/// PEXPIRETIME where the server lacks it (Redis 6.2): PTTL between two readings of the
+/// server's clock in one transaction; exact when both readings fall in the same millisecond
+/// (PTTL is computed with that clock), so read again until they do.
+fn pexpiretime_from_pttl(con: &mut Connection, key: &str) -> i64 {
+    for _ in 0..100 {
+        let (before, ttl, after): ((i64, i64), i64, (i64, i64)) =
+            redis::pipe().cmd("TIME").cmd("PTTL").arg(key).cmd("TIME").query(con).expect("TIME PTTL TIME");
+        if ttl < 0 {
+            return ttl;
+        }
+        let ms = |(s, us): (i64, i64)| s * 1000 + us / 1000;
+        if ms(before) == ms(after) {
+            return ms(before) + ttl;
+        }
+    }
+    panic!("the server's clock never held still for PTTL of {key}")
+}
+
+/// The server's version as (major, minor, patch): Redis's, or Valkey's own.
+pub fn server_version(con: &mut Connection) -> (u32, u32, u32) {
+    let info: String = redis::cmd("INFO").arg("server").query(con).expect("INFO server");
+    let field = |name: &str| info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+    let version = field("valkey_version:").or_else(|| field("redis_version:")).expect("a version");
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Whether the server is Valkey.
+pub fn is_valkey(con: &mut Connection) -> bool {
+    let info: String = redis::cmd("INFO").arg("server").query(con).expect("INFO server");
+    info.contains("valkey_version:")
 }
 
 /// The server's clock in ms.
@@ -315,24 +384,27 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start(primaries: usize) -> Cluster {
+        // Redis 6.2 has no --cluster-port: its bus listens on the port + 10000.
+        let bus_option = binary_version() >= (7, 0, 0);
         let nodes: Vec<Server> = (0..primaries * 2)
             .map(|_| {
-                let bus = free_port().to_string();
-                Server::start_with(
-                    true,
-                    &[
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        "nodes.conf",
-                        "--cluster-node-timeout",
-                        "1500",
-                        "--cluster-port",
-                        &bus,
-                        "--appendonly",
-                        "yes",
-                    ],
-                )
+                let mut args = vec![
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "1500",
+                    "--appendonly",
+                    "yes",
+                ];
+                if bus_option {
+                    let bus = free_port().to_string();
+                    args.extend(["--cluster-port", bus.leak()]);
+                    Server::start_with(true, &args)
+                } else {
+                    Server::start_on(port_with_free_bus(), true, &args)
+                }
             })
             .collect();
         let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();

@@ -2,6 +2,7 @@
 //! the commands; errors name the offending argument and nothing has been touched yet.
 
 use crate::algo::fixed::WindowParams;
+use crate::algo::gcra::ThrottleParams;
 use crate::algo::token::TokenParams;
 use crate::algo::{Millis, Mode, Request};
 use crate::codec::text::parse_u128;
@@ -45,7 +46,8 @@ fn spec_of<'a, 'b>(kind: Kind, args: &'a [&'b [u8]]) -> Result<(Spec, &'a [&'b [
             };
             (if kind == Kind::Leaky { Spec::Leaky(p) } else { Spec::Token(p) }, options)
         }
-        _ => {
+        Kind::Throttle => return Err(Error::Server("CL.THROTTLE has its own arguments")),
+        Kind::Fixed | Kind::Sliding | Kind::Log => {
             let [limit, window, options @ ..] = args else { return Err(Error::WrongArity) };
             let p = WindowParams { limit: positive(limit, "limit")?, window: duration(window, "window")? };
             let spec = match kind {
@@ -56,6 +58,34 @@ fn spec_of<'a, 'b>(kind: Kind, args: &'a [&'b [u8]]) -> Result<(Spec, &'a [&'b [
             (spec, options)
         }
     })
+}
+
+/// A parsed CL.THROTTLE call (redis-cell's arguments): `max_burst count_per_period period
+/// [quantity]`, period in whole seconds, quantity 1 by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleCall {
+    pub params: ThrottleParams,
+    pub quantity: u64,
+}
+
+pub fn parse_throttle(args: &[&[u8]]) -> Result<ThrottleCall, Error> {
+    let (max_burst, count, period, quantity) = match args {
+        [b, c, p] => (b, c, p, None),
+        [b, c, p, q] => (b, c, p, Some(q)),
+        _ => return Err(Error::WrongArity),
+    };
+    let params = ThrottleParams {
+        max_burst: non_negative(max_burst, "max_burst")?,
+        count: positive(count, "count_per_period")?,
+        period: positive(period, "period")?,
+    };
+    let quantity = match quantity {
+        // redis-cell's refund hack (a negative quantity) has a real command here.
+        Some(q) if q.starts_with(b"-") && parse_u128(q.get(1..).unwrap_or_default()).is_some() => return Err(Error::NegativeQuantity),
+        Some(q) => non_negative(q, "quantity")?,
+        None => 1,
+    };
+    Ok(ThrottleCall { params, quantity })
 }
 
 /// The most keys one RL.ALL call takes.
@@ -160,6 +190,13 @@ fn options_of(mut rest: &[&[u8]]) -> Result<Request, Error> {
 }
 
 /// An integer from 1 to 2^63-1.
+fn non_negative(arg: &[u8], name: &'static str) -> Result<u64, Error> {
+    match parse_u128(arg) {
+        None => Err(Error::NotNonNegative(name)),
+        Some(v) => u64::try_from(v).ok().filter(|v| *v <= MAX_INT).ok_or(Error::TooLarge(name)),
+    }
+}
+
 fn positive(arg: &[u8], name: &'static str) -> Result<u64, Error> {
     match parse_u128(arg) {
         Some(0) | None => Err(Error::NotPositive(name)),

@@ -19,13 +19,25 @@ const MAX_ARGS: usize = 16;
 /// The entry point Redis calls. A panic here would abort the whole server, so the body runs
 /// under `catch_unwind` and a panic becomes an error reply (and a line in the server log).
 pub fn entry(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int, kind: Kind) -> c_int {
+    guarded(ctx, argv, argc, kind, |argv| run(ctx, argv, kind))
+}
+
+/// Runs `body` on the call's arguments under `catch_unwind`, counts the outcome under `kind`
+/// in INFO, and answers an error reply for an error or a panic.
+pub(crate) fn guarded(
+    ctx: *mut RedisModuleCtx,
+    argv: *mut *mut RedisModuleString,
+    argc: c_int,
+    kind: Kind,
+    body: impl FnOnce(&[*mut RedisModuleString]) -> Result<stats::Outcome, Error>,
+) -> c_int {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let argv: &[*mut RedisModuleString] = match usize::try_from(argc) {
             // SAFETY: Redis passes argc valid string pointers in argv for this call.
             Ok(n) if !argv.is_null() => unsafe { std::slice::from_raw_parts(argv, n) },
             _ => &[],
         };
-        run(ctx, argv, kind)
+        body(argv)
     }));
     match outcome {
         Ok(Ok(ended)) => {
@@ -104,6 +116,7 @@ pub(crate) fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, kind
         Kind::Log => b"rl.log\0",
         Kind::Token => b"rl.token\0",
         Kind::Leaky => b"rl.leaky\0",
+        Kind::Throttle => b"rl.throttle\0",
     };
     // SAFETY: ctx and key belong to the running command; event is NUL-terminated.
     unsafe {

@@ -49,6 +49,11 @@ fn doc(kind: Kind) -> Doc {
             complexity: c"O(1)",
             params: &[(c"capacity", INTEGER), (c"rate", INTEGER), (c"period", STRING)],
         },
+        Kind::Throttle => Doc {
+            summary: c"redis-cell's CL.THROTTLE (GCRA): admits QUANTITY (default 1) if a burst of MAX_BURST + 1 at COUNT_PER_PERIOD per PERIOD seconds allows it. Replies 0 when admitted, 1 when limited.",
+            complexity: c"O(1)",
+            params: &[(c"max_burst", INTEGER), (c"count_per_period", INTEGER), (c"period", INTEGER)],
+        },
         Kind::Leaky => Doc {
             summary: c"Leaky bucket as a queue (traffic shaping): admits up to CAPACITY queued units draining at RATE per PERIOD, and replies with the delay before the request may proceed.",
             complexity: c"O(1)",
@@ -138,13 +143,20 @@ pub fn declare(ctx: *mut RedisModuleCtx, name: &CStr, kind: Kind) -> Result<(), 
     let mut args =
         vec![RedisModuleCommandArg { key_spec_index: 0, ..arg(c"key", raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY) }];
     args.extend(d.params.iter().map(|(n, t)| arg(n, *t)));
-    // REFUND n stands alone (the parser enforces it); listed as one more optional argument.
-    args.extend([
-        optional(c"cost", c"COST", INTEGER),
-        optional(c"peek", c"PEEK", PURE_TOKEN),
-        optional(c"force", c"FORCE", PURE_TOKEN),
-        optional(c"refund", c"REFUND", INTEGER),
-    ]);
+    if kind == Kind::Throttle {
+        // redis-cell's optional positional quantity.
+        let mut quantity = arg(c"quantity", INTEGER);
+        quantity.flags = raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int;
+        args.push(quantity);
+    } else {
+        // REFUND n stands alone (the parser enforces it); listed as one more optional argument.
+        args.extend([
+            optional(c"cost", c"COST", INTEGER),
+            optional(c"peek", c"PEEK", PURE_TOKEN),
+            optional(c"force", c"FORCE", PURE_TOKEN),
+            optional(c"refund", c"REFUND", INTEGER),
+        ]);
+    }
     // SAFETY: zeroed terminator.
     args.push(unsafe { std::mem::zeroed() });
     let info = RedisModuleCommandInfo {

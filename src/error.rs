@@ -7,6 +7,13 @@ pub enum Error {
     WrongArity,
     TooManyArguments,
     NotPositive(&'static str),
+    NotNonNegative(&'static str),
+    /// CL.THROTTLE: a negative quantity (redis-cell's way to give usage back).
+    NegativeQuantity,
+    /// CL.THROTTLE: more than one request per nanosecond (an emission interval of 0).
+    ZeroInterval,
+    /// CL.THROTTLE: a theoretical arrival time past 2^63-1 ns.
+    TatTooLarge,
     TooLarge(&'static str),
     InvalidDuration(&'static str, Vec<u8>),
     DurationTooShort(&'static str),
@@ -37,6 +44,12 @@ impl Error {
             Error::WrongArity => "ERR wrong number of arguments".to_owned(),
             Error::TooManyArguments => "ERR syntax error, too many arguments".to_owned(),
             Error::NotPositive(name) => format!("ERR {name} must be a positive integer"),
+            Error::NotNonNegative(name) => format!("ERR {name} must be a non-negative integer"),
+            Error::NegativeQuantity => {
+                "ERR quantity must not be negative (to give usage back, use RL.TOKEN key capacity rate period REFUND n)".to_owned()
+            }
+            Error::ZeroInterval => "ERR count_per_period must be at most period * 10^9 (one request per nanosecond)".to_owned(),
+            Error::TatTooLarge => "ERR the limit is too large: its theoretical arrival time would pass 2^63-1 ns".to_owned(),
             Error::TooLarge(name) => format!("ERR {name} must be at most {}", i64::MAX),
             Error::InvalidDuration(name, given) => format!("ERR invalid duration '{}' for {name}", printable(given)),
             Error::DurationTooShort(name) => format!("ERR {name} must be at least 1 ms"),

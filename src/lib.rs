@@ -28,6 +28,7 @@ mod server;
 mod sim;
 pub mod stats;
 mod store;
+mod throttle;
 #[cfg(test)]
 mod transitions;
 
@@ -59,6 +60,10 @@ extern "C" fn rl_token(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleStri
     command::entry(ctx, argv, argc, Kind::Token)
 }
 
+extern "C" fn cl_throttle(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    throttle::entry(ctx, argv, argc)
+}
+
 extern "C" fn rl_all(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
     all::entry(ctx, argv, argc)
 }
@@ -76,6 +81,10 @@ const COMMANDS: [(&CStr, Handler, &CStr, &str, Kind); 5] = [
     (c"rl.token", rl_token, c"write deny-oom fast", "write fast", Kind::Token),
     (c"rl.leaky", rl_leaky, c"write deny-oom fast", "write fast", Kind::Leaky),
 ];
+
+/// redis-cell's command (`throttle.rs`), for its users to switch modules without a client
+/// change.
+const THROTTLE: &CStr = c"cl.throttle";
 
 /// Several limits, all or nothing (`all.rs`).
 const ALL: &CStr = c"rl.all";
@@ -142,6 +151,20 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         }
         if let Err(e) = acl::categorize(ctx.ctx, ALL, "write slow", categories) {
             ctx.log_warning(&format!("ratelimit: {e}"));
+        }
+        // CL.THROTTLE: if another module (redis-cell) registered it first, the RL commands
+        // still load, without it.
+        if create(ctx.ctx, THROTTLE.as_ptr(), Some(cl_throttle), c"write deny-oom fast".as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
+            ctx.log_warning("ratelimit: CL.THROTTLE is already registered (redis-cell loaded?): loading without it");
+        } else {
+            if with_docs {
+                if let Err(e) = docs::declare(ctx.ctx, THROTTLE, Kind::Throttle) {
+                    ctx.log_warning(&format!("ratelimit: {e}"));
+                }
+            }
+            if let Err(e) = acl::categorize(ctx.ctx, THROTTLE, "write fast", categories) {
+                ctx.log_warning(&format!("ratelimit: {e}"));
+            }
         }
     }
     Status::Ok

@@ -36,6 +36,7 @@ static SLIDING: Counters = Counters::new();
 static LOG: Counters = Counters::new();
 static TOKEN: Counters = Counters::new();
 static LEAKY: Counters = Counters::new();
+static THROTTLE: Counters = Counters::new();
 static ALL: Counters = Counters::new();
 
 fn counters(kind: Kind) -> &'static Counters {
@@ -45,6 +46,7 @@ fn counters(kind: Kind) -> &'static Counters {
         Kind::Log => &LOG,
         Kind::Token => &TOKEN,
         Kind::Leaky => &LEAKY,
+        Kind::Throttle => &THROTTLE,
     }
 }
 
@@ -90,13 +92,15 @@ pub(crate) extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c
     else {
         return;
     };
-    let commands: [(&Counters, [&CStr; 5]); 6] = [
+    let commands: [(&Counters, [&CStr; 5]); 7] = [
         (counters(Kind::Fixed), [c"fixed_calls", c"fixed_allowed", c"fixed_denied", c"fixed_peeks", c"fixed_errors"]),
         (counters(Kind::Sliding), [c"sliding_calls", c"sliding_allowed", c"sliding_denied", c"sliding_peeks", c"sliding_errors"]),
         (counters(Kind::Log), [c"log_calls", c"log_allowed", c"log_denied", c"log_peeks", c"log_errors"]),
         (counters(Kind::Token), [c"token_calls", c"token_allowed", c"token_denied", c"token_peeks", c"token_errors"]),
         (counters(Kind::Leaky), [c"leaky_calls", c"leaky_allowed", c"leaky_denied", c"leaky_peeks", c"leaky_errors"]),
         (&ALL, [c"all_calls", c"all_allowed", c"all_denied", c"all_peeks", c"all_errors"]),
+        // CL.THROTTLE: a quantity of 0 counts as a peek.
+        (counters(Kind::Throttle), [c"throttle_calls", c"throttle_allowed", c"throttle_denied", c"throttle_peeks", c"throttle_errors"]),
     ];
     // SAFETY: ctx is the info context Redis passed to this callback; names are NUL-terminated.
     unsafe {

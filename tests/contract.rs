@@ -744,17 +744,17 @@ fn acl_categories_as_for_builtins_where_the_server_supports_them() {
     if own {
         let mut in_category: Vec<String> = redis::cmd("ACL").arg("CAT").arg("ratelimit").query(&mut c).unwrap();
         in_category.sort();
-        assert_eq!(in_category, ["rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
+        assert_eq!(in_category, ["cl.throttle", "rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
     }
     let in_builtin = |c: &mut Connection, cat: &str| -> Vec<String> {
         let mut v: Vec<String> = redis::cmd("ACL").arg("CAT").arg(cat).query(c).unwrap();
-        v.retain(|n| n.starts_with("rl."));
+        v.retain(|n| n.starts_with("rl.") || n == "cl.throttle");
         v.sort();
         v
     };
     if builtin {
-        assert_eq!(in_builtin(&mut c, "write"), ["rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
-        assert_eq!(in_builtin(&mut c, "fast"), ["rl.fixed", "rl.leaky", "rl.sliding", "rl.token"]);
+        assert_eq!(in_builtin(&mut c, "write"), ["cl.throttle", "rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
+        assert_eq!(in_builtin(&mut c, "fast"), ["cl.throttle", "rl.fixed", "rl.leaky", "rl.sliding", "rl.token"]);
         assert_eq!(in_builtin(&mut c, "slow"), ["rl.all", "rl.log"]);
     } else {
         assert!(in_builtin(&mut c, "write").is_empty());

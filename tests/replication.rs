@@ -6,21 +6,6 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-fn info_field(con: &mut Connection, section: &str, field: &str) -> String {
-    let info: String = redis::cmd("INFO").arg(section).query(con).expect("INFO");
-    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap_or("").trim().to_owned()
-}
-
-fn start_replica_of(primary: &Server) -> Server {
-    let replica = Server::start_with(false, &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
-    let mut c = replica.connect();
-    assert!(
-        eventually(Duration::from_secs(10), || info_field(&mut c, "replication", "master_link_status") == "up"),
-        "replica never synced"
-    );
-    replica
-}
-
 /// A deterministic mix of every command: admissions, denials, PEEKs, costs, refunds, forced
 /// overruns, limit changes, MULTI and Lua, over many keys.
 fn traffic(con: &mut Connection, rounds: u64) {

@@ -6,6 +6,7 @@
 //! numbers is checked, saturating or done in 128 bits, so no input can overflow or panic.
 
 pub mod fixed;
+pub mod gcra;
 pub mod leaky;
 pub mod log;
 pub mod sliding;

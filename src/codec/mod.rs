@@ -11,6 +11,7 @@ pub mod fixed;
 pub mod leaky;
 pub mod log;
 pub mod sliding;
+pub mod tat;
 pub mod text;
 pub mod token;
 pub mod varint;
@@ -25,6 +26,8 @@ pub enum Kind {
     Log,
     Token,
     Leaky,
+    /// CL.THROTTLE (redis-cell's GCRA).
+    Throttle,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
             Kind::Log => "RL.LOG",
             Kind::Token => "RL.TOKEN",
             Kind::Leaky => "RL.LEAKY",
+            Kind::Throttle => "CL.THROTTLE",
         }
     }
 

@@ -309,6 +309,23 @@ pub fn assert_same_state(actual: &[Snapshot], expected: &[Snapshot], read_by_ms:
     }
 }
 
+/// A field of `INFO section`.
+pub fn info_field(con: &mut Connection, section: &str, field: &str) -> String {
+    let info: String = redis::cmd("INFO").arg(section).query(con).expect("INFO");
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap_or("").trim().to_owned()
+}
+
+/// A replica of `primary` without the module, synced.
+pub fn start_replica_of(primary: &Server) -> Server {
+    let replica = Server::start_with(false, &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut c = replica.connect();
+    assert!(
+        eventually(Duration::from_secs(10), || info_field(&mut c, "replication", "master_link_status") == "up"),
+        "replica never synced"
+    );
+    replica
+}
+
 /// Polls `f` every few ms until it returns true or `timeout` passes.
 pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

@@ -1,0 +1,56 @@
+//! The Redis path of CL.THROTTLE: argv -> redis-cell's arguments -> (stored TAT, now) -> GCRA
+//! (`algo::gcra`) -> (write in place + replicate as `SET key tat PXAT t`) -> five integers.
+
+use std::os::raw::c_int;
+
+use redis_module::raw::{RedisModuleCtx, RedisModuleString};
+
+use crate::algo::gcra::{self, ThrottleError};
+use crate::codec::{self, Kind, Write};
+use crate::command::{guarded, now, signal, string_bytes};
+use crate::error::Error;
+use crate::store::key::{Current, OpenKey};
+use crate::store::replicate::replicate;
+use crate::{args, reply, stats};
+
+const NANOS_PER_MILLI: i128 = 1_000_000;
+
+pub fn entry(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    guarded(ctx, argv, argc, Kind::Throttle, |argv| run(ctx, argv))
+}
+
+fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString]) -> Result<stats::Outcome, Error> {
+    let [_, key_name, rest @ ..] = argv else { return Err(Error::WrongArity) };
+    if rest.len() > 4 {
+        return Err(Error::WrongArity);
+    }
+    let args = rest.iter().map(|a| string_bytes(*a)).collect::<Result<Vec<_>, _>>()?;
+    let call = args::parse_throttle(&args)?;
+    let now_ms = now()?;
+
+    let key = OpenKey::open(ctx, *key_name)?;
+    let found = key.read()?;
+    // A key whose expiry has come is gone (as for the RL commands, `limiter::evaluate`).
+    let live = found.filter(|f| f.expire_at.is_none_or(|at| at > now_ms));
+    let stored = live
+        .map(|f| codec::tat::decode(f.bytes).map(|tat| (tat, f.expire_at.is_some())))
+        .transpose()
+        .map_err(|e| Error::State(Kind::Throttle, e))?;
+    let decision = gcra::decide(stored, i128::from(now_ms) * NANOS_PER_MILLI, call.params, call.quantity).map_err(|e| match e {
+        ThrottleError::ZeroInterval => Error::ZeroInterval,
+        ThrottleError::TatTooLarge => Error::TatTooLarge,
+    })?;
+    if let Some(s) = decision.store {
+        let write = Write::Value { bytes: codec::tat::encode(s.tat), expire_at: s.expire_at };
+        key.apply(&write, found.map(Current::from))?;
+        replicate(ctx, *key_name, &write)?;
+        signal(ctx, *key_name, Kind::Throttle)?;
+    }
+    drop(key);
+    reply::send_integers(ctx, &decision.reply.to_array())?;
+    Ok(match (call.quantity, decision.reply.limited) {
+        (0, _) => stats::Outcome::Peeked,
+        (_, false) => stats::Outcome::Allowed,
+        (_, true) => stats::Outcome::Denied,
+    })
+}

@@ -117,6 +117,9 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
             args: s(&["RL.TOKEN", "tf:__rand_int__", "1000000000", "1000000", "1s"]),
             lua_twin: Some("Lua token 1M/s"),
         },
+        // redis-cell's command at the same rate as RL.TOKEN's row (1000 per hour, a burst of
+        // a billion): the same work, GCRA in nanoseconds, a decimal TAT.
+        Case { name: "CL.THROTTLE", args: s(&["CL.THROTTLE", "c:__rand_int__", "999999999", "1000", "3600"]), lua_twin: None },
         // A queue draining 1000 per hour: keys live through the run. No usual Lua script to
         // compare with; its row reads against INCR and SET PXAT.
         Case { name: "RL.LEAKY", args: s(&["RL.LEAKY", "q:__rand_int__", "1000000000", "1000", "1h"]), lua_twin: None },
@@ -217,6 +220,9 @@ fn throughput(title: &str, port: u16, pipeline: u64, requests: u64, passes: u64,
         let twin = case.lua_twin.and_then(by_name).map_or("".to_owned(), |l| format!("{:.2}", m.ops / l));
         println!("| {} | {:.0} | {:.3} | {:.3} | {:.2} | {:.2} | {} |", case.name, m.ops, m.p50, m.p99, m.ops / incr, m.ops / set, twin);
     }
+    if let (Some(cell), Some(token)) = (by_name("CL.THROTTLE"), by_name("RL.TOKEN")) {
+        println!("\nCL.THROTTLE / RL.TOKEN (the same limit): {:.2}", cell / token);
+    }
     if let (Some(all), Some(fixed)) = (by_name("RL.ALL 3 FIXED"), by_name("RL.FIXED")) {
         // Three separate calls per request: the request rate is a third of the call rate.
         println!(
@@ -261,12 +267,13 @@ fn memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
     println!("\n## Memory (used_memory delta; {keys} keys, one request each)\n");
     println!("| layout | bytes per key |");
     println!("|---|---:|");
-    let per_key: [(&str, CmdFor<'_>); 9] = [
+    let per_key: [(&str, CmdFor<'_>); 10] = [
         ("RL.FIXED", Box::new(|i| redis::cmd("RL.FIXED").arg(format!("f:{i}")).arg(1000).arg("1h").clone())),
         ("RL.SLIDING", Box::new(|i| redis::cmd("RL.SLIDING").arg(format!("s:{i}")).arg(1000).arg("1h").clone())),
         ("RL.TOKEN", Box::new(|i| redis::cmd("RL.TOKEN").arg(format!("t:{i}")).arg(1000).arg(1000).arg("1h").clone())),
         ("RL.LOG", Box::new(|i| redis::cmd("RL.LOG").arg(format!("l:{i}")).arg(1000).arg("1h").clone())),
         ("RL.LEAKY", Box::new(|i| redis::cmd("RL.LEAKY").arg(format!("q:{i}")).arg(1000).arg(1000).arg("1h").clone())),
+        ("CL.THROTTLE", Box::new(|i| redis::cmd("CL.THROTTLE").arg(format!("c:{i}")).arg(999).arg(1000).arg(3600).clone())),
         (
             "Lua fixed (string)",
             Box::new(|i| redis::cmd("EVALSHA").arg(&shas["fixed"]).arg(1).arg(format!("lf:{i}")).arg(1000).arg(3600).clone()),

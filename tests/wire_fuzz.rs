@@ -100,6 +100,23 @@ fn all_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
     ("RL.ALL".to_owned(), args)
 }
 
+/// A random CL.THROTTLE call: mostly redis-cell's well-formed arguments on its own keys
+/// (prefix `fz:5`), sometimes hostile numbers, another command's keys, or a wrong count.
+fn throttle_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
+    let key_kind = if rng.below(10) == 0 { rng.below(5) } else { 5 };
+    let mut args: Vec<Vec<u8>> = vec![format!("fz:{key_kind}:{}", rng.below(KEYS)).into_bytes()];
+    if rng.below(10) < 7 {
+        let small = |rng: &mut Rng, lo: u64| format!("{}", lo + rng.below(20)).into_bytes();
+        args.extend([small(rng, 0), small(rng, 1), small(rng, 1)]);
+        if rng.below(2) == 0 {
+            args.push(small(rng, 0));
+        }
+    } else {
+        args.extend((0..rng.below(6)).map(|_| number(rng)));
+    }
+    (rng.pick(&["CL.THROTTLE", "cl.throttle"]).to_string(), args)
+}
+
 /// The keys an RL call names: the first argument, or RL.ALL's numkeys keys.
 fn keys_of(cmd: &str, args: &[Vec<u8>]) -> Vec<String> {
     let text = |a: &Vec<u8>| String::from_utf8_lossy(a).into_owned();
@@ -219,7 +236,7 @@ fn state_like(rng: &mut Rng) -> Vec<u8> {
 
 /// A write that puts something hostile under a key.
 fn mutation(rng: &mut Rng) -> redis::Cmd {
-    let key = format!("fz:{}:{}", rng.below(5), rng.below(KEYS));
+    let key = format!("fz:{}:{}", rng.below(6), rng.below(KEYS));
     let mut cmd;
     match rng.below(16) {
         0 => {
@@ -259,6 +276,9 @@ fn mutation(rng: &mut Rng) -> redis::Cmd {
 }
 
 fn check_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
+    if call.to_ascii_uppercase().starts_with("CL.THROTTLE") {
+        return check_throttle_reply(call, v);
+    }
     match v {
         Value::ServerError(e) => {
             let code = e.code();
@@ -292,6 +312,25 @@ fn check_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
     }
 }
 
+/// redis-cell's reply: 0 admitted or 1 limited, the limit, remaining, retry-after (-1 when
+/// admitted) and reset-after in seconds (negative only for a TAT written in the past).
+fn check_throttle_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
+    match v {
+        Value::ServerError(e) if e.code() == "ERR" || e.code() == "WRONGTYPE" => Ok(None),
+        Value::Array(items) => {
+            let ints: Vec<i64> = items.iter().filter_map(|x| if let Value::Int(i) = x { Some(*i) } else { None }).collect();
+            let [limited, limit, remaining, retry, _reset] = ints[..] else { return Err(format!("{call}: {v:?}")) };
+            let sane = (limited == 0 || limited == 1) && limit >= 1 && remaining >= 0 && retry >= -1;
+            if sane && (limited == 1 || retry == -1) {
+                Ok(Some(limited == 0))
+            } else {
+                Err(format!("{call}: malformed reply {ints:?}"))
+            }
+        }
+        other => Err(format!("{call}: unexpected reply {other:?}")),
+    }
+}
+
 #[test]
 fn hostile_traffic_never_crashes_or_corrupts() {
     let calls: u64 = std::env::var("FUZZ_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
@@ -316,13 +355,19 @@ fn hostile_traffic_never_crashes_or_corrupts() {
         let mut packed = Vec::new();
         let mut sent = Vec::new();
         for _ in 0..batch {
-            let (cmd, args) = if rng.below(10) == 0 { all_call(&mut rng) } else { rl_call(&mut rng) };
+            let (cmd, args) = match rng.below(10) {
+                0 => all_call(&mut rng),
+                1 => throttle_call(&mut rng),
+                _ => rl_call(&mut rng),
+            };
             let mut c = redis::cmd(&cmd);
             for a in &args {
                 c.arg(&a[..]);
             }
             packed.extend(c.get_packed_command());
-            let peek = args.iter().any(|a| a.eq_ignore_ascii_case(b"PEEK"));
+            // A PEEK, or CL.THROTTLE's quantity 0, writes nothing.
+            let peek = args.iter().any(|a| a.eq_ignore_ascii_case(b"PEEK"))
+                || (cmd.eq_ignore_ascii_case("CL.THROTTLE") && args.get(4).is_some_and(|q| q == b"0"));
             sent.push((
                 format!("{cmd} {:?}", args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>()),
                 keys_of(&cmd, &args),

@@ -163,22 +163,8 @@ pub fn evaluate_all(specs: &[Spec], found: &[Option<Found<'_>>], now: Millis, re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::fixed::WindowParams;
     use crate::algo::testkit::Rng;
-    use crate::algo::token::TokenParams;
-    use crate::sim::RedisKey;
-
-    fn random_spec(rng: &mut Rng) -> Spec {
-        let w = WindowParams { limit: rng.range(1, 12), window: rng.range(1, 200) };
-        let t = TokenParams { capacity: rng.range(1, 12), rate: rng.range(1, 5), period: rng.range(1, 200) };
-        match rng.range(0, 5) {
-            0 => Spec::Fixed(w),
-            1 => Spec::Sliding(w),
-            2 => Spec::Log(w),
-            3 => Spec::Token(t),
-            _ => Spec::Leaky(t),
-        }
-    }
+    use crate::sim::{random_spec, RedisKey};
 
     /// RL.ALL charges every limiter or none; when all admit, it writes exactly what running
     /// each spec alone would; the reply is the decisive limiter's, with its index.
@@ -187,7 +173,7 @@ mod tests {
         let mut rng = Rng::new(0xA11);
         let (mut admitted, mut refused) = (0, 0);
         for _case in 0..200 {
-            let specs: Vec<Spec> = (0..rng.range(1, 5)).map(|_| random_spec(&mut rng)).collect();
+            let specs: Vec<Spec> = (0..rng.range(1, 5)).map(|_| random_spec(&mut rng, 12, 200)).collect();
             let mut keys: Vec<RedisKey> = vec![RedisKey::default(); specs.len()];
             let mut now = rng.range(0, 1 << 40);
             for _step in 0..100 {

@@ -1,9 +1,26 @@
 //! Test support above the pure core: one Redis string key as Redis keeps it, written by the
 //! same `Write`s the module applies and replicates, and expired exactly as Redis expires keys.
 
+use crate::algo::fixed::WindowParams;
+use crate::algo::testkit::Rng;
+use crate::algo::token::TokenParams;
 use crate::algo::Millis;
+use crate::args::Spec;
 use crate::codec::Write;
 use crate::limiter::Found;
+
+/// A spec of any of the five algorithms, numbers up to `max` and durations up to `span` ms.
+pub fn random_spec(rng: &mut Rng, max: u64, span: u64) -> Spec {
+    let w = WindowParams { limit: rng.range(1, max), window: rng.range(1, span) };
+    let t = TokenParams { capacity: rng.range(1, max), rate: rng.range(1, max / 2), period: rng.range(1, span) };
+    match rng.range(0, 4) {
+        0 => Spec::Fixed(w),
+        1 => Spec::Sliding(w),
+        2 => Spec::Log(w),
+        3 => Spec::Token(t),
+        _ => Spec::Leaky(t),
+    }
+}
 
 /// A string key: bytes and absolute expiry (None: no TTL), or nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use crate::algo::{div_ceil, window_start, Millis, Mode, Reply, Request, NEVER, P
 use crate::args::{Call, Spec};
 use crate::codec;
 use crate::limiter::{evaluate, Found, Outcome};
-use crate::sim::RedisKey;
+use crate::sim::{random_spec, RedisKey};
 
 fn call(key: &mut RedisKey, spec: Spec, req: Request, now: Millis) -> Outcome {
     let outcome = evaluate(&Call { spec, request: req }, key.found(now), now).expect("the module reads what it wrote");
@@ -256,25 +256,13 @@ fn check_waits_within_expiry(spec: Spec, reply: &Reply, key: &RedisKey, now: Mil
     }
 }
 
-fn random_spec(rng: &mut Rng) -> Spec {
-    let w = WindowParams { limit: rng.range(1, 20), window: rng.range(1, 5000) };
-    let t = TokenParams { capacity: rng.range(1, 20), rate: rng.range(1, 10), period: rng.range(1, 5000) };
-    match rng.range(0, 4) {
-        0 => Spec::Fixed(w),
-        1 => Spec::Sliding(w),
-        2 => Spec::Log(w),
-        3 => Spec::Token(t),
-        _ => Spec::Leaky(t),
-    }
-}
-
 /// Runs `sequences` random sequences of `calls` calls each; returns (admissions checked
 /// against the model, number changes).
 fn run(seed: u64, sequences: usize, calls: usize) -> (usize, usize) {
     let mut rng = Rng::new(seed);
     let (mut checked, mut changes) = (0, 0);
     for _ in 0..sequences {
-        let mut spec = random_spec(&mut rng);
+        let mut spec = random_spec(&mut rng, 20, 5000);
         let mut key = RedisKey::default();
         let mut now = rng.range(1 << 30, 1 << 40);
         let mut span = Span::start(spec, &mut key, now);

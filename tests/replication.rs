@@ -68,11 +68,6 @@ fn traffic(con: &mut Connection, rounds: u64) {
     }
 }
 
-fn wait_for_replica(primary: &mut Connection) {
-    let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(primary).expect("WAIT");
-    assert_eq!(acked, 1, "replica did not acknowledge");
-}
-
 #[test]
 fn replica_without_module_is_byte_identical() {
     let primary = Server::start();

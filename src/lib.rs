@@ -123,15 +123,7 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
                 ctx.log_warning(&format!("ratelimit: could not register {}", name.to_string_lossy()));
                 return Status::Err;
             }
-            // Documentation and categories are courtesies: the commands work without them.
-            if with_docs {
-                if let Err(e) = docs::declare(ctx.ctx, name, kind) {
-                    ctx.log_warning(&format!("ratelimit: {e}"));
-                }
-            }
-            if let Err(e) = acl::categorize(ctx.ctx, name, builtin, categories) {
-                ctx.log_warning(&format!("ratelimit: {e}"));
-            }
+            courtesies(ctx, name, kind, builtin, with_docs, categories);
         }
         // RL.ALL: its keys come from numkeys. Declared twice: by a key spec (ACL, COMMAND
         // DOCS/GETKEYS) and through the getkeys API (Redis 7.0's cluster slot check uses only
@@ -157,17 +149,21 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         if create(ctx.ctx, THROTTLE.as_ptr(), Some(cl_throttle), c"write deny-oom fast".as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
             ctx.log_warning("ratelimit: CL.THROTTLE is already registered (redis-cell loaded?): loading without it");
         } else {
-            if with_docs {
-                if let Err(e) = docs::declare(ctx.ctx, THROTTLE, Kind::Throttle) {
-                    ctx.log_warning(&format!("ratelimit: {e}"));
-                }
-            }
-            if let Err(e) = acl::categorize(ctx.ctx, THROTTLE, "write fast", categories) {
-                ctx.log_warning(&format!("ratelimit: {e}"));
-            }
+            courtesies(ctx, THROTTLE, Kind::Throttle, "write fast", with_docs, categories);
         }
     }
     Status::Ok
+}
+
+/// A registered command's documentation (where the server takes it) and ACL categories:
+/// courtesies, so a server that refuses them still gets a working command (and a log line).
+fn courtesies(ctx: &Context, name: &CStr, kind: Kind, builtin: &str, with_docs: bool, categories: acl::Categories) {
+    let documented = if with_docs { docs::declare(ctx.ctx, name, kind) } else { Ok(()) };
+    for result in [documented, acl::categorize(ctx.ctx, name, builtin, categories)] {
+        if let Err(e) = result {
+            ctx.log_warning(&format!("ratelimit: {e}"));
+        }
+    }
 }
 
 // The Redis allocator aborts outside a running server: unit tests and benches (feature

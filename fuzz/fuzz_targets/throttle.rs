@@ -29,7 +29,7 @@ fn params_of(b: &[u8]) -> Option<(ThrottleParams, u64)> {
 
 fn check(reply: [i64; 5]) {
     let [limited, limit, remaining, retry, _reset] = reply;
-    assert!((limited == 0 || limited == 1) && limit >= 1 && remaining >= 0 && retry >= -1);
+    assert!((limited == 0 || limited == 1) && limit >= 1 && remaining >= 0 && retry >= -1, "{reply:?}");
     assert!(limited == 1 || retry == -1, "admitted with a retry-after");
 }
 

@@ -79,14 +79,16 @@ pub fn whole_seconds(ns: Nanos) -> i64 {
 }
 
 /// redis-cell's `remaining`: `(tau - ttl) / T`, with both in whole microseconds divided as
-/// doubles and truncated, 0 unless `tau - ttl > -T`.
+/// doubles and truncated, never below 0. (With T under a few microseconds the whole
+/// microseconds can make a slightly negative `tau - ttl` come out at -1: the spec's `max(0, ..)`
+/// keeps it at 0.)
 fn remaining(tau: Nanos, ttl: Nanos, interval: Nanos) -> i64 {
     let next = tau.saturating_sub(ttl);
     if next <= -interval {
         return 0;
     }
     // `as` on a double saturates and maps NaN (0 / 0) to 0, as redis-cell's own cast does.
-    ((next / 1000) as f64 / (interval / 1000) as f64) as i64
+    (((next / 1000) as f64 / (interval / 1000) as f64) as i64).max(0)
 }
 
 /// Decides one call at `now` (ns) on the stored TAT (None: missing key), for `quantity` units;
@@ -189,6 +191,20 @@ mod tests {
         }
     }
 
+    /// Found by the fuzzer: with T of a few microseconds, a refusal whose `tau - ttl` is a
+    /// little below 0 came out at remaining -1 (whole microseconds); the spec says max(0, ..).
+    #[test]
+    fn remaining_is_never_negative_with_intervals_of_microseconds() {
+        assert_eq!(remaining(0, 1400, 1500), 0);
+        // T = 1500 ns = tau; a TAT 2900 ns ahead: tau - ttl = -1400 ns, -1 whole microsecond.
+        let p = ThrottleParams { max_burst: 0, count: 666_666, period: 1 };
+        assert_eq!(p.interval(), 1500);
+        let now = 1_700_000_000 * SECOND;
+        let d = decide(Some((i64::try_from(now + 2900).expect("fits"), true)), now, p, 1).expect("decides");
+        assert!(d.reply.limited);
+        assert_eq!(d.reply.remaining, 0);
+    }
+
     #[test]
     fn seconds_round_up_from_a_whole_millisecond() {
         assert_eq!(whole_seconds(0), 0);
@@ -226,7 +242,7 @@ mod tests {
         let remaining = |ttl: i128| {
             let next = tau - ttl;
             if next > -t {
-                ((next / 1000) as f64 / (t / 1000) as f64) as i64
+                (((next / 1000) as f64 / (t / 1000) as f64) as i64).max(0)
             } else {
                 0
             }
@@ -249,11 +265,14 @@ mod tests {
         let mut rng = Rng::new(0xCE11);
         let (mut admitted, mut refused) = (0, 0);
         for _case in 0..500 {
-            let p = ThrottleParams { max_burst: rng.range(0, 20), count: rng.range(1, 100), period: rng.range(1, 120) };
+            // One case in five with an interval of microseconds (whole-microsecond rounding).
+            let count = if rng.chance(5) { rng.range(1, 2_000_000) } else { rng.range(1, 100) };
+            let p = ThrottleParams { max_burst: rng.range(0, 20), count, period: rng.range(1, 3) * if count > 100 { 1 } else { 40 } };
             let mut key = Key::default();
             let mut model: Option<i128> = None;
             let mut now = i128::from(rng.range(1 << 30, 1 << 31)) * SECOND;
-            let span = i128::from(p.period) * SECOND / i128::from(p.count);
+            // Steps of at least a millisecond: the clock the module reads has no finer grain.
+            let span = (i128::from(p.period) * SECOND / i128::from(p.count)).max(NANOS_PER_MILLI);
             for _step in 0..100 {
                 now = match rng.range(0, 9) {
                     0 if now > span => now - i128::from(rng.range(0, 3)) * span / 2,

@@ -189,7 +189,7 @@ fn options_of(mut rest: &[&[u8]]) -> Result<Request, Error> {
     Ok(Request { cost: cost.unwrap_or(1), peek, mode: if force { Mode::Force } else { Mode::Take } })
 }
 
-/// An integer from 1 to 2^63-1.
+/// An integer from 0 to 2^63-1.
 fn non_negative(arg: &[u8], name: &'static str) -> Result<u64, Error> {
     match parse_u128(arg) {
         None => Err(Error::NotNonNegative(name)),
@@ -197,6 +197,7 @@ fn non_negative(arg: &[u8], name: &'static str) -> Result<u64, Error> {
     }
 }
 
+/// An integer from 1 to 2^63-1.
 fn positive(arg: &[u8], name: &'static str) -> Result<u64, Error> {
     match parse_u128(arg) {
         Some(0) | None => Err(Error::NotPositive(name)),

@@ -60,10 +60,7 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) ->
     if rest.len() > MAX_ARGS {
         return Err(Error::TooManyArguments);
     }
-    let mut args: [&[u8]; MAX_ARGS] = [&[]; MAX_ARGS];
-    for (slot, arg) in args.iter_mut().zip(rest) {
-        *slot = string_bytes(*arg)?;
-    }
+    let args: [&[u8]; MAX_ARGS] = argument_bytes(rest)?;
     let call = args::parse(kind, args.get(..rest.len()).unwrap_or_default())?;
     let now = now()?;
 
@@ -83,6 +80,16 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) ->
         (false, true) => stats::Outcome::Allowed,
         (false, false) => stats::Outcome::Denied,
     })
+}
+
+/// The bytes of the first `N` of `args` (the callers check there are no more), without
+/// allocating: the slots after `args.len()` stay empty.
+pub(crate) fn argument_bytes<'a, const N: usize>(args: &[*mut RedisModuleString]) -> Result<[&'a [u8]; N], Error> {
+    let mut bytes: [&[u8]; N] = [&[]; N];
+    for (slot, arg) in bytes.iter_mut().zip(args) {
+        *slot = string_bytes(*arg)?;
+    }
+    Ok(bytes)
 }
 
 /// The bytes of a command argument, valid for the whole call.

@@ -14,6 +14,15 @@ pub struct Found<'a> {
     pub expire_at: Option<Millis>,
 }
 
+impl<'a> Found<'a> {
+    /// The key as the module sees it at `now`: gone once its expiry has come. Redis still hands
+    /// it out in the millisecond of its expiry (it deletes a key once its clock, read when the
+    /// command started, is past it), but the module's clock may already be there.
+    pub fn live_at(self, now: Millis) -> Option<Found<'a>> {
+        self.expire_at.is_none_or(|at| at > now).then_some(self)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub reply: Reply,
@@ -34,13 +43,11 @@ impl Spec {
 
 /// Decides `call` at `now` on the key as `found` (None: missing).
 ///
-/// A key whose expiry has come is gone: Redis still hands it out in the millisecond of its
-/// expiry (it deletes a key once its clock, read when the command started, is past it), but
-/// the module's clock may already be there. And a call that writes nothing leaves the key to
-/// expire when it was set to, perhaps under other numbers: the limiter is empty from then on,
-/// so the waits it reports (fields 4 and 5) never exceed the time until then.
+/// A key whose expiry has come is gone ([`Found::live_at`]). A call that writes nothing leaves
+/// the key to expire when it was set to, perhaps under other numbers: the limiter is empty from
+/// then on, so the waits it reports (fields 4 and 5) never exceed the time until then.
 pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Outcome, Error> {
-    let found = found.filter(|f| f.expire_at.is_none_or(|at| at > now));
+    let found = found.and_then(|f| f.live_at(now));
     let mut outcome = decide(call, found, now)?;
     if let (None, Some(at)) = (&outcome.write, found.and_then(|f| f.expire_at)) {
         outcome.reply = outcome.reply.waits_at_most(wait_ms(u128::from(at - now)));

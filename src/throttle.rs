@@ -5,15 +5,13 @@ use std::os::raw::c_int;
 
 use redis_module::raw::{RedisModuleCtx, RedisModuleString};
 
-use crate::algo::gcra::{self, ThrottleError};
+use crate::algo::gcra::{self, ThrottleError, NANOS_PER_MILLI};
 use crate::codec::{self, Kind, Write};
-use crate::command::{guarded, now, signal, string_bytes};
+use crate::command::{argument_bytes, guarded, now, signal};
 use crate::error::Error;
 use crate::store::key::{Current, OpenKey};
 use crate::store::replicate::replicate;
 use crate::{args, reply, stats};
-
-const NANOS_PER_MILLI: i128 = 1_000_000;
 
 pub fn entry(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
     guarded(ctx, argv, argc, Kind::Throttle, |argv| run(ctx, argv))
@@ -24,15 +22,14 @@ fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString]) -> Result<stat
     if rest.len() > 4 {
         return Err(Error::WrongArity);
     }
-    let args = rest.iter().map(|a| string_bytes(*a)).collect::<Result<Vec<_>, _>>()?;
-    let call = args::parse_throttle(&args)?;
+    let args: [&[u8]; 4] = argument_bytes(rest)?;
+    let call = args::parse_throttle(args.get(..rest.len()).unwrap_or_default())?;
     let now_ms = now()?;
 
     let key = OpenKey::open(ctx, *key_name)?;
     let found = key.read()?;
-    // A key whose expiry has come is gone (as for the RL commands, `limiter::evaluate`).
-    let live = found.filter(|f| f.expire_at.is_none_or(|at| at > now_ms));
-    let stored = live
+    let stored = found
+        .and_then(|f| f.live_at(now_ms))
         .map(|f| codec::tat::decode(f.bytes).map(|tat| (tat, f.expire_at.is_some())))
         .transpose()
         .map_err(|e| Error::State(Kind::Throttle, e))?;

@@ -6,12 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use redis_ratelimit::algo::gcra::{decide, ThrottleParams};
+use redis_ratelimit::algo::gcra::{decide, ThrottleParams, NANOS_PER_MILLI as NS_PER_MS};
 use redis_ratelimit::args::parse_throttle;
 use redis_ratelimit::codec::tat;
 
 const MAX: u64 = i64::MAX as u64;
-const NS_PER_MS: i128 = 1_000_000;
 
 fn u64_of(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b))

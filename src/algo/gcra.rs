@@ -11,7 +11,7 @@
 pub type Nanos = i128;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
-const NANOS_PER_MILLI: i128 = 1_000_000;
+pub const NANOS_PER_MILLI: i128 = 1_000_000;
 
 /// The arguments of one call, validated: `count` and `period` >= 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -88,9 +88,7 @@ impl Reply {
     pub fn to_array(&self) -> [i64; 5] {
         [i64::from(self.allowed), to_reply_int(self.limit), to_reply_int(self.remaining), self.retry_after_ms, self.reset_after_ms]
     }
-}
 
-impl Reply {
     /// The reply with fields 4 and 5 no longer than `limit` ms (a -1 stays: no wait admits).
     pub fn waits_at_most(self, limit: i64) -> Reply {
         let cap = |wait: i64| if wait > limit { limit } else { wait };

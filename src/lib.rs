@@ -26,6 +26,8 @@ mod reply;
 mod server;
 #[cfg(test)]
 mod sim;
+#[cfg(test)]
+mod script;
 pub mod stats;
 mod store;
 mod throttle;

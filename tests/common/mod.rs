@@ -122,10 +122,14 @@ fn script_sha() -> &'static str {
 /// Runs an RL call in the current style; under EVALSHA, loads the script when the server
 /// does not have it yet (a new or restarted server) and runs it again.
 pub fn query_rl<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> redis::RedisResult<T> {
-    match rl_cmd(args).query::<T>(con) {
+    query_rl_as(style(), con, args)
+}
+
+pub fn query_rl_as<T: redis::FromRedisValue>(style: Style, con: &mut Connection, args: &[&str]) -> redis::RedisResult<T> {
+    match rl_cmd_as(style, args).query::<T>(con) {
         Err(e) if e.code() == Some("NOSCRIPT") => {
             redis::cmd("SCRIPT").arg("LOAD").arg(SCRIPT).query::<String>(con)?;
-            rl_cmd(args).query::<T>(con)
+            rl_cmd_as(style, args).query::<T>(con)
         }
         other => other,
     }

@@ -1,6 +1,7 @@
 //! `make bench`: the module against the native writes it replaces and the usual Lua scripts,
-//! measured side by side in one run with redis-benchmark (interleaved passes, medians), then
-//! memory per limiter, then throughput again with a replica attached.
+//! and the script library (functions/ratelimit.lua, FCALL) against both, measured side by side
+//! in one run with redis-benchmark (interleaved passes, medians), then memory per limiter,
+//! then throughput again with a replica attached.
 //!
 //! Environment: BENCH_PASSES (default 3), BENCH_REQUESTS (requests per -P 16 run, default
 //! 1000000; -P 1 runs use a fifth), BENCH_KEYS (memory: keys per layout, default 100000),
@@ -154,6 +155,29 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
             },
             lua_twin: None,
         },
+        // The script library, with the module's arguments: against the ad-hoc script of the
+        // same algorithm (its Lua twin) and the module (a line below the table).
+        Case {
+            name: "FCALL rl_fixed",
+            args: s(&["FCALL", "rl_fixed", "1", "lib:f:__rand_int__", "1000000000", "1h"]),
+            lua_twin: Some("Lua fixed"),
+        },
+        Case {
+            name: "FCALL rl_sliding",
+            args: s(&["FCALL", "rl_sliding", "1", "lib:s:__rand_int__", "1000000000", "1h"]),
+            lua_twin: Some("Lua sliding"),
+        },
+        Case { name: "FCALL rl_log", args: s(&["FCALL", "rl_log", "1", "lib:l:__rand_int__", "100", "1s"]), lua_twin: Some("Lua log") },
+        Case {
+            name: "FCALL rl_token",
+            args: s(&["FCALL", "rl_token", "1", "lib:t:__rand_int__", "1000000000", "1000", "1h"]),
+            lua_twin: Some("Lua token"),
+        },
+        Case {
+            name: "FCALL rl_leaky",
+            args: s(&["FCALL", "rl_leaky", "1", "lib:q:__rand_int__", "1000000000", "1000", "1h"]),
+            lua_twin: None,
+        },
         Case { name: "Lua fixed", args: lua("fixed", "lf:__rand_int__", &["1000000000", "3600"]), lua_twin: None },
         Case { name: "Lua sliding", args: lua("sliding", "ls:__rand_int__", &["1000000000", "3600000"]), lua_twin: None },
         Case { name: "Lua log", args: lua("log", "ll:__rand_int__", &["100", "1000"]), lua_twin: None },
@@ -220,6 +244,13 @@ fn throughput(title: &str, port: u16, pipeline: u64, requests: u64, passes: u64,
         let twin = case.lua_twin.and_then(by_name).map_or("".to_owned(), |l| format!("{:.2}", m.ops / l));
         println!("| {} | {:.0} | {:.3} | {:.3} | {:.2} | {:.2} | {} |", case.name, m.ops, m.p50, m.p99, m.ops / incr, m.ops / set, twin);
     }
+    let library: Vec<String> = ["fixed", "sliding", "log", "token", "leaky"]
+        .iter()
+        .filter_map(|a| Some(format!("{a} {:.2}", by_name(&format!("RL.{}", a.to_uppercase()))? / by_name(&format!("FCALL rl_{a}"))?)))
+        .collect();
+    if !library.is_empty() {
+        println!("\nModule / script library (x faster, same limit): {}", library.join(", "));
+    }
     if let (Some(cell), Some(token)) = (by_name("CL.THROTTLE"), by_name("RL.TOKEN")) {
         println!("\nCL.THROTTLE / RL.TOKEN (the same limit): {:.2}", cell / token);
     }
@@ -267,13 +298,21 @@ fn memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
     println!("\n## Memory (used_memory delta; {keys} keys, one request each)\n");
     println!("| layout | bytes per key |");
     println!("|---|---:|");
-    let per_key: [(&str, CmdFor<'_>); 10] = [
+    let fcall = |function: &'static str, prefix: &'static str, args: &'static [&'static str]| -> CmdFor<'_> {
+        Box::new(move |i| redis::cmd("FCALL").arg(function).arg(1).arg(format!("{prefix}{i}")).arg(args).clone())
+    };
+    let per_key: [(&str, CmdFor<'_>); 15] = [
         ("RL.FIXED", Box::new(|i| redis::cmd("RL.FIXED").arg(format!("f:{i}")).arg(1000).arg("1h").clone())),
         ("RL.SLIDING", Box::new(|i| redis::cmd("RL.SLIDING").arg(format!("s:{i}")).arg(1000).arg("1h").clone())),
         ("RL.TOKEN", Box::new(|i| redis::cmd("RL.TOKEN").arg(format!("t:{i}")).arg(1000).arg(1000).arg("1h").clone())),
         ("RL.LOG", Box::new(|i| redis::cmd("RL.LOG").arg(format!("l:{i}")).arg(1000).arg("1h").clone())),
         ("RL.LEAKY", Box::new(|i| redis::cmd("RL.LEAKY").arg(format!("q:{i}")).arg(1000).arg(1000).arg("1h").clone())),
         ("CL.THROTTLE", Box::new(|i| redis::cmd("CL.THROTTLE").arg(format!("c:{i}")).arg(999).arg(1000).arg(3600).clone())),
+        ("rl_fixed (library)", fcall("rl_fixed", "lf2:", &["1000", "1h"])),
+        ("rl_sliding (library)", fcall("rl_sliding", "ls2:", &["1000", "1h"])),
+        ("rl_token (library)", fcall("rl_token", "lt2:", &["1000", "1000", "1h"])),
+        ("rl_log (library)", fcall("rl_log", "ll2:", &["1000", "1h"])),
+        ("rl_leaky (library)", fcall("rl_leaky", "lq2:", &["1000", "1000", "1h"])),
         (
             "Lua fixed (string)",
             Box::new(|i| redis::cmd("EVALSHA").arg(&shas["fixed"]).arg(1).arg(format!("lf:{i}")).arg(1000).arg(3600).clone()),
@@ -324,6 +363,7 @@ fn main() {
     let requests = env_u64("BENCH_REQUESTS", 1_000_000).max(1000);
     let keys = env_u64("BENCH_KEYS", 100_000).max(1000);
     let server = Server::start();
+    server.load_library();
     let mut con = server.connect();
     let mut shas = BTreeMap::new();
     for (name, body) in [("fixed", LUA_FIXED), ("sliding", LUA_SLIDING), ("log", LUA_LOG), ("token", LUA_TOKEN), ("fixed3", LUA_FIXED3)] {

@@ -20,6 +20,16 @@
 -- the clock, and applies the writes. FUNCTION LOAD runs the top level without the standard
 -- library, so globals (string, math) are only used inside functions.
 
+-- The standard functions, kept in upvalues (the top level cannot see them): set by init() at
+-- the first call of the library (every call of the EVALSHA script).
+local byte, char, find, sub, format, match, lower, upper, floor, min, max, concat, sort, unpack_
+
+local function init()
+  byte, char, find, sub, format = string.byte, string.char, string.find, string.sub, string.format
+  match, lower, upper, floor, min, max = string.match, string.lower, string.upper, math.floor, math.min, math.max
+  concat, sort, unpack_ = table.concat, table.sort, unpack
+end
+
 local TWO53 = 9007199254740992
 local I64MAX = "9223372036854775807"
 local U128MAX = "340282366920938463463374607431768211455"
@@ -45,11 +55,11 @@ local function exact(v)
 end
 
 local function idiv(a, b)
-  return math.floor(a / b)
+  return floor(a / b)
 end
 
 local function div_ceil(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b ~= a then
     return q + 1
   end
@@ -68,7 +78,6 @@ end
 -- A client's bytes, safe to echo in an error line, as Rust's String::from_utf8_lossy then
 -- control characters as '?', at most 64 characters, "..." after more than 64 bytes.
 local function printable(s)
-  local byte, char = string.byte, string.char
   local out, chars, i, n = {}, 0, 1, #s
   while i <= n and chars < 64 do
     local b = byte(s, i)
@@ -130,7 +139,7 @@ local function printable(s)
   if n > 64 then
     out[#out + 1] = "..."
   end
-  return table.concat(out)
+  return concat(out)
 end
 
 -- a <= b for decimal digit strings without leading zeros (byte by byte: no locale).
@@ -139,7 +148,7 @@ local function dec_le(a, b)
     return #a < #b
   end
   for i = 1, #a do
-    local x, y = string.byte(a, i), string.byte(b, i)
+    local x, y = byte(a, i), byte(b, i)
     if x ~= y then
       return x < y
     end
@@ -150,10 +159,18 @@ end
 -- The digits of a strict unsigned decimal that fits 128 bits (at most 39 characters, leading
 -- zeros allowed), leading zeros removed; nil otherwise (the module's parse_u128).
 local function u128_digits(s)
-  if #s == 0 or #s > 39 or string.find(s, "[^0-9]") then
+  local n = #s
+  if n == 0 or n > 39 or find(s, "[^0-9]") then
     return nil
   end
-  local d = string.match(s, "^0*(.-)$")
+  if byte(s, 1) ~= 48 then
+    if n < 39 then
+      return s
+    end
+  elseif n == 1 then
+    return s
+  end
+  local d = match(s, "^0*([0-9]*)$")
   if d == "" then
     return "0"
   end
@@ -169,7 +186,7 @@ local function positive(arg, name)
   if d == nil or d == "0" then
     fail("ERR " .. name .. " must be a positive integer")
   end
-  if not dec_le(d, I64MAX) then
+  if #d > 18 and not dec_le(d, I64MAX) then
     fail("ERR " .. name .. " must be at most " .. I64MAX)
   end
   return tonumber(d)
@@ -180,7 +197,7 @@ local function non_negative(arg, name)
   if d == nil then
     fail("ERR " .. name .. " must be a non-negative integer")
   end
-  if not dec_le(d, I64MAX) then
+  if #d > 18 and not dec_le(d, I64MAX) then
     fail("ERR " .. name .. " must be at most " .. I64MAX)
   end
   return tonumber(d)
@@ -193,9 +210,13 @@ local UNITS = {
 }
 
 local function duration(arg, name)
-  local digits, unit = string.match(arg, "^([0-9]*)(.*)$")
-  local scale = UNITS[string.lower(unit)]
-  if scale == nil or #unit > 2 or (#unit == 2 and string.lower(unit) ~= "ms") then
+  local at = find(arg, "[^0-9]")
+  local digits, unit = arg, ""
+  if at then
+    digits, unit = sub(arg, 1, at - 1), lower(sub(arg, at))
+  end
+  local scale = UNITS[unit]
+  if scale == nil then
     fail("ERR invalid duration '" .. printable(arg) .. "' for " .. name)
   end
   local d = u128_digits(digits)
@@ -205,14 +226,14 @@ local function duration(arg, name)
   if d == "0" then
     fail("ERR " .. name .. " must be at least 1 ms")
   end
-  if not dec_le(d, scale[2]) then
+  if #d >= #scale[2] and not dec_le(d, scale[2]) then
     fail("ERR " .. name .. " must be at most " .. I64MAX)
   end
   return tonumber(d) * scale[1]
 end
 
 local function upper_is(s, name)
-  return #s == #name and string.upper(s) == name
+  return #s == #name and upper(s) == name
 end
 
 local function is_option(s)
@@ -315,7 +336,7 @@ local function algorithm(s)
   if #s > 7 then
     return nil
   end
-  return ALGORITHMS[string.upper(s)]
+  return ALGORITHMS[upper(s)]
 end
 
 local function plural(n, word)
@@ -324,6 +345,17 @@ end
 
 local function spec_count(keys, specs)
   fail("ERR RL.ALL needs one spec per key: " .. plural(keys, "key") .. ", " .. plural(specs, "spec") .. " given")
+end
+
+-- Two specs on one key would each write it, and one charge would overwrite the other.
+local function distinct(names)
+  for j = 1, #names do
+    for k = j + 1, #names do
+      if names[j] == names[k] then
+        fail("ERR RL.ALL keys must be distinct (one limiter per key)")
+      end
+    end
+  end
 end
 
 -- RL.ALL's arguments after its keys (args[i..]): `keys` specs, then `[COST n] [PEEK]`.
@@ -370,13 +402,7 @@ local function parse_all(keys, names, args, i)
   elseif request.mode == REFUND then
     fail("ERR syntax error, REFUND cannot be combined with RL.ALL")
   end
-  for j = 1, keys do
-    for k = j + 1, keys do
-      if names[j] == names[k] then
-        fail("ERR RL.ALL keys must be distinct (one limiter per key)")
-      end
-    end
-  end
+  distinct(names)
   for _, spec in ipairs(specs) do
     check_exact(spec, request)
   end
@@ -389,16 +415,16 @@ local TAG_SLIDING, TAG_TOKEN, TAG_LEAKY = 1, 2, 3
 
 -- Which RL command wrote `s`, by its first bytes (nil: none).
 local function kind_of(s)
-  local b = string.byte(s, 1)
+  local b = byte(s, 1)
   if b == TAG_SLIDING then
     return SLIDING
   elseif b == TAG_TOKEN then
     return TOKEN
   elseif b == TAG_LEAKY then
     return LEAKY
-  elseif string.sub(s, 1, 2) == "L:" then
+  elseif sub(s, 1, 2) == "L:" then
     return LOG
-  elseif b and (b == 45 or (b >= 48 and b <= 57)) and not string.find(s, "[^0-9]", 2) then
+  elseif b and (b == 45 or (b >= 48 and b <= 57)) and not find(s, "[^0-9]", 2) then
     return FIXED
   end
   return nil
@@ -422,74 +448,119 @@ local function foreign(s, kind)
 end
 
 -- One LEB128 varint at 0-based `off` before `stop`: value (approximate past 2^53), its bit
--- length, the offset after it; nil if cut short, past 128 bits, or not in shortest form.
+-- length (53 for any value below 2^53: exact), the offset after it; nil if cut short, past
+-- 128 bits, or not in shortest form.
 local function read_varint(s, off, stop)
-  local byte = string.byte
-  local value, scale, bits = 0, 1, 0
+  local value, scale = 0, 1
   for shift = 0, 126, 7 do
     if off >= stop then
       return nil
     end
     local b = byte(s, off + 1)
     off = off + 1
-    local low = b % 128
-    if shift == 126 and low > 3 then
-      return nil
-    end
-    value = value + low * scale
-    scale = scale * 128
-    if low > 0 then
-      local n = 0
-      while low > 0 do
-        n, low = n + 1, idiv(low, 2)
-      end
-      bits = shift + n
-    end
     if b < 128 then
       if b == 0 and shift > 0 then
         return nil
       end
+      if shift == 126 and b > 3 then
+        return nil
+      end
+      value = value + b * scale
+      if value < TWO53 then
+        return value, 53, off
+      end
+      local bits = shift
+      while b > 0 do
+        bits, b = bits + 1, floor(b / 2)
+      end
       return value, bits, off
     end
+    value = value + (b - 128) * scale
+    scale = scale * 128
   end
   return nil
 end
 
-local function push_varint(out, v)
+-- The LEB128 bytes of `v` (below 2^53).
+local SCRATCH = {}
+
+local function varint_str(v)
+  if v < 128 then
+    return char(v)
+  end
+  local n = 0
   while v >= 128 do
-    out[#out + 1] = v % 128 + 128
-    v = idiv(v, 128)
+    local low = v % 128
+    n = n + 1
+    SCRATCH[n] = low + 128
+    v = (v - low) / 128
   end
-  out[#out + 1] = v
+  SCRATCH[n + 1] = v
+  return char(unpack_(SCRATCH, 1, n + 1))
 end
 
-local function bytes_of(list)
-  local char, parts = string.char, {}
-  for i = 1, #list, 4096 do
-    parts[#parts + 1] = char(unpack(list, i, math.min(i + 4095, #list)))
-  end
-  return table.concat(parts)
-end
-
--- The varints of a tagged value: exactly `count` of them, nothing after.
-local function read_fields(s, kind, count)
-  local values, bits, off = {}, {}, 1
-  for k = 1, count do
-    values[k], bits[k], off = read_varint(s, off, #s)
-    if values[k] == nil then
-      unreadable(kind)
+-- A varint as read_varint, from `b`, the value's bytes in a table.
+local function table_varint(b, off, stop)
+  local value, scale = 0, 1
+  for shift = 0, 126, 7 do
+    if off >= stop then
+      return nil
     end
+    off = off + 1
+    local x = b[off]
+    if x < 128 then
+      if (x == 0 and shift > 0) or (shift == 126 and x > 3) then
+        return nil
+      end
+      value = value + x * scale
+      if value < TWO53 then
+        return value, 53, off
+      end
+      local bits = shift
+      while x > 0 do
+        bits, x = bits + 1, floor(x / 2)
+      end
+      return value, bits, off
+    end
+    value = value + (x - 128) * scale
+    scale = scale * 128
   end
-  if off ~= #s then
+  return nil
+end
+
+-- The varints of a tagged value: exactly `count` (2 to 4) of them, nothing after; each with
+-- its bit length. (A tagged value is short: its bytes are read in one call.)
+local function read_fields(s, kind, count)
+  local n = #s
+  if n > 160 then
     unreadable(kind)
   end
-  return values, bits
+  local b = { byte(s, 1, n) }
+  local v1, b1, off = table_varint(b, 1, n)
+  local v2, b2, v3, b3, v4, b4
+  if off then
+    v2, b2, off = table_varint(b, off, n)
+  end
+  if off and count > 2 then
+    v3, b3, off = table_varint(b, off, n)
+    if off and count > 3 then
+      v4, b4, off = table_varint(b, off, n)
+    end
+  end
+  if off ~= n then
+    unreadable(kind)
+  end
+  return v1, b1, v2, b2, v3, b3, v4, b4
 end
 
 local function fixed_decode(s)
-  if string.sub(s, 1, 1) == "-" then
-    if u128_digits(string.sub(s, 2)) then
-      local d = u128_digits(string.sub(s, 2))
+  -- The common case: a short count.
+  if #s < 16 and #s > 0 and not find(s, "[^0-9]") then
+    return tonumber(s)
+  end
+  if byte(s, 1) == 45 then
+    if u128_digits(sub(s, 2)) then
+      local d = u128_digits(sub(s, 2))
       if #d <= 20 and dec_le(d, "18446744073709551615") then
         out_of_range(FIXED)
       end
@@ -498,7 +569,7 @@ local function fixed_decode(s)
   end
   local d = u128_digits(s)
   if d == nil then
-    if #s > 0 and not string.find(s, "[^0-9]") then
+    if #s > 0 and not find(s, "[^0-9]") then
       out_of_range(FIXED)
     end
     foreign(s, FIXED)
@@ -510,59 +581,58 @@ local function fixed_decode(s)
 end
 
 local function sliding_decode(s)
-  if string.byte(s, 1) ~= TAG_SLIDING then
+  if byte(s, 1) ~= TAG_SLIDING then
     foreign(s, SLIDING)
   end
-  local v, bits = read_fields(s, SLIDING, 4)
-  local window, index, prev, cur = v[1], v[2], v[3], v[4]
-  if bits[1] > 63 or window == 0 then
+  local window, wbits, index, ibits, prev, pbits, cur, cbits = read_fields(s, SLIDING, 4)
+  if wbits > 63 or window == 0 then
     out_of_range(SLIDING)
   end
-  -- start = index * window must fit 63 bits: certain when the bit lengths say so.
-  local big = bits[1] > 53 or bits[2] > 53 or bits[3] > 53 or bits[4] > 53
-  if index > 0 and bits[1] + bits[2] > 64 then
+  -- start = index * window must fit 63 bits: certain past 2^64 (approximate products are
+  -- within 2^-52 of the true one), exact below 2^53, else beyond the library's range.
+  local start = index * window
+  local big = wbits > 53 or ibits > 53 or pbits > 53 or cbits > 53 or start >= TWO53
+  if start >= 18446744073709551616 then
     out_of_range(SLIDING)
   end
-  if index > 0 and bits[1] + bits[2] > 62 then
-    big = true
-  end
-  if bits[3] > 64 or bits[4] > 64 then
+  if pbits > 64 or cbits > 64 then
     out_of_range(SLIDING)
   end
   if big then
     error(RANGE, 0)
   end
-  return { window = window, start = exact(index * window), prev = prev, cur = cur }
+  return { window = window, start = start, prev = prev, cur = cur }
 end
 
 local function token_decode(s)
-  if string.byte(s, 1) ~= TAG_TOKEN then
+  if byte(s, 1) ~= TAG_TOKEN then
     foreign(s, TOKEN)
   end
-  local v, bits = read_fields(s, TOKEN, 3)
-  if bits[1] > 63 or v[1] == 0 or bits[2] > 63 then
+  local period, pbits, at, abits, owed = read_fields(s, TOKEN, 3)
+  if pbits > 63 or period == 0 or abits > 63 then
     out_of_range(TOKEN)
   end
-  return { period = exact(v[1]), at = exact(v[2]), owed = exact(v[3]) }
+  return { period = exact(period), at = exact(at), owed = exact(owed) }
 end
 
 local function leaky_decode(s)
-  if string.byte(s, 1) ~= TAG_LEAKY then
+  if byte(s, 1) ~= TAG_LEAKY then
     foreign(s, LEAKY)
   end
-  local v, bits = read_fields(s, LEAKY, 2)
-  if bits[1] > 63 or v[1] == 0 then
+  local rate, rbits, drain = read_fields(s, LEAKY, 2)
+  if rbits > 63 or rate == 0 then
     out_of_range(LEAKY)
   end
-  return { rate = exact(v[1]), drain = exact(v[2]) }
+  return { rate = exact(rate), drain = exact(drain) }
 end
 
-local function tagged(tag, fields)
-  local out = { tag }
-  for _, f in ipairs(fields) do
-    push_varint(out, f)
+local function tagged(tag, a, b, c, d)
+  if d then
+    return char(tag) .. varint_str(a) .. varint_str(b) .. varint_str(c) .. varint_str(d)
+  elseif c then
+    return char(tag) .. varint_str(a) .. varint_str(b) .. varint_str(c)
   end
-  return bytes_of(out)
+  return char(tag) .. varint_str(a) .. varint_str(b)
 end
 
 -- RL.LOG: "L:" | entry ... | header, 5 x u64 little-endian: head offset, head time, total
@@ -573,7 +643,7 @@ local COMPACT_MIN_DEAD = 64
 -- The little-endian u64 at 0-based `off`: its value (approximate past 2^53), and its high
 -- and low 32 bits (exact).
 local function read_word(s, off)
-  local b1, b2, b3, b4, b5, b6, b7, b8 = string.byte(s, off + 1, off + 8)
+  local b1, b2, b3, b4, b5, b6, b7, b8 = byte(s, off + 1, off + 8)
   local hi = ((b8 * 256 + b7) * 256 + b6) * 256 + b5
   local lo = ((b4 * 256 + b3) * 256 + b2) * 256 + b1
   return hi * 4294967296 + lo, hi, lo
@@ -581,25 +651,28 @@ end
 
 local BIG_HI, HUGE_HI = 2097152, 2147483648
 
-local function push_word(out, v)
-  for _ = 1, 8 do
-    out[#out + 1] = v % 256
-    v = idiv(v, 256)
-  end
+-- The little-endian u64 bytes of `v` (below 2^53: the top byte is 0).
+local function word_str(v)
+  local b1 = v % 256
+  v = (v - b1) / 256
+  local b2 = v % 256
+  v = (v - b2) / 256
+  local b3 = v % 256
+  v = (v - b3) / 256
+  local b4 = v % 256
+  v = (v - b4) / 256
+  local b5 = v % 256
+  v = (v - b5) / 256
+  local b6 = v % 256
+  return char(b1, b2, b3, b4, b5, b6, (v - b6) / 256, 0)
 end
 
-local function header_bytes(h, out)
-  out = out or {}
-  push_word(out, h.head_off)
-  push_word(out, h.head_time)
-  push_word(out, h.total_units)
-  push_word(out, h.last_off)
-  push_word(out, h.last_time)
-  return out
+local function header_str(head_off, head_time, total_units, last_off, last_time)
+  return word_str(head_off) .. word_str(head_time) .. word_str(total_units) .. word_str(last_off) .. word_str(last_time)
 end
 
 local function log_parse(s)
-  if string.sub(s, 1, 2) ~= "L:" then
+  if sub(s, 1, 2) ~= "L:" then
     foreign(s, LOG)
   end
   local stop = #s - HEADER
@@ -687,33 +760,24 @@ local function next_entry(walk)
 end
 
 local function log_fresh(at, units)
-  local out = { 76, 58 }
-  push_varint(out, 0)
-  push_varint(out, units)
-  header_bytes({ head_off = 2, head_time = at, total_units = units, last_off = 2, last_time = at }, out)
-  return bytes_of(out)
+  return "L:\0" .. varint_str(units) .. header_str(2, at, units, 2, at)
 end
 
 -- The whole log rewritten from `kept` ({at, units} oldest first, at least one).
 local function log_rebuild(kept, expire_at)
-  local out = { 76, 58 }
+  local parts = { "L:" }
   local previous = kept[1].at
-  local last_off, total = 2, 0
+  local last_off, length, total = 2, 2, 0
   for _, e in ipairs(kept) do
-    last_off = #out
-    push_varint(out, sub0(e.at, previous))
-    push_varint(out, e.units)
+    last_off = length
+    local entry = varint_str(sub0(e.at, previous)) .. varint_str(e.units)
+    parts[#parts + 1] = entry
+    length = length + #entry
     previous = e.at
     total = exact(total + e.units)
   end
-  header_bytes({ head_off = 2, head_time = kept[1].at, total_units = total, last_off = last_off, last_time = previous }, out)
-  return { value = true, bytes = bytes_of(out), expire_at = expire_at }
-end
-
-local function varint_bytes(list, s, from, to)
-  for k = from + 1, to do
-    list[#list + 1] = string.byte(s, k)
-  end
+  parts[#parts + 1] = header_str(2, kept[1].at, total, last_off, previous)
+  return { value = true, bytes = concat(parts), expire_at = expire_at }
 end
 
 -- The write that applies `change` to the stored log (`view` nil: the key is missing).
@@ -727,42 +791,32 @@ local function log_write(view, change)
   end
   local head_at, _, head_off = next_entry(walk)
   local merge = change.at == view.last_time and head_off ~= nil
-  local write_at, entry = nil, {}
+  local write_at, entry
   if merge then
     local delta, _, off = read_varint(view.s, view.last_off, view.stop)
     local units = read_varint(view.s, off, view.stop)
-    push_varint(entry, exact(delta))
-    push_varint(entry, exact(units + change.units))
+    entry = varint_str(exact(delta)) .. varint_str(exact(units + change.units))
     write_at = view.last_off
   else
-    push_varint(entry, sub0(change.at, view.last_time))
-    push_varint(entry, change.units)
+    entry = varint_str(sub0(change.at, view.last_time)) .. varint_str(change.units)
     write_at = view.stop
   end
   if head_off == nil then
     head_off, head_at = write_at, change.at
   end
-  local header = { head_off = head_off, head_time = head_at,
-    total_units = exact(sub0(view.total_units, change.expired_units) + change.units), last_off = write_at,
-    last_time = change.at }
+  local total = exact(sub0(view.total_units, change.expired_units) + change.units)
   local dead = head_off - 2
   local live = write_at - head_off + #entry
   if dead >= COMPACT_MIN_DEAD and dead >= live then
-    local out = { 76, 58 }
-    varint_bytes(out, view.s, head_off, write_at)
-    for _, b in ipairs(entry) do
-      out[#out + 1] = b
-    end
-    header.head_off, header.last_off = 2, write_at - dead
-    header_bytes(header, out)
-    return { value = true, bytes = bytes_of(out), expire_at = change.expire_at }
+    -- Rewritten without the dead prefix: offsets shift down by `dead`.
+    local bytes = "L:" .. sub(view.s, head_off + 1, write_at) .. entry .. header_str(2, head_at, total, write_at - dead, change.at)
+    return { value = true, bytes = bytes, expire_at = change.expire_at }
   end
-  header_bytes(header, entry)
   local expire_at = nil
   if change.expire_moves then
     expire_at = change.expire_at
   end
-  return { value = false, offset = write_at, bytes = bytes_of(entry), expire_at = expire_at }
+  return { value = false, offset = write_at, bytes = entry .. header_str(head_off, head_at, total, write_at, change.at), expire_at = expire_at }
 end
 
 -- -------------------------------------------------------------- algorithms (src/algo)
@@ -781,53 +835,44 @@ end
 
 local PEEK = { cost = 1, peek = true, mode = TAKE }
 
+-- Each decider takes the stored state (nil: missing key) and returns the reply, then the
+-- state to store and its expiry (none: nothing to write).
 local fixed_decide
 
-local function fixed_refund(stored, now, p, units)
-  local live = stored
-  if stored and stored.expire_at and stored.expire_at <= now then
-    live = nil
-  end
+-- RL.FIXED: `count` as stored (nil: missing) and the key's expiry (nil: no TTL).
+local function fixed_refund(count, expire_at, now, p, units)
   local window_end = exact(window_start(now, p.window) + p.window)
-  local store
-  if live and (live.count > 0 or live.expire_at == nil) then
-    store = { state = live.count - math.min(units, live.count), expire_at = window_end }
+  if count and (count > 0 or expire_at == nil) then
+    local left = count - min(units, count)
+    return refund_reply(fixed_decide(left, window_end, now, p, PEEK)), left, window_end
   end
-  local after = live
-  if store then
-    after = { count = store.state, expire_at = store.expire_at }
-  end
-  return refund_reply(fixed_decide(after, now, p, PEEK).reply), store
+  return refund_reply(fixed_decide(count, expire_at, now, p, PEEK))
 end
 
-fixed_decide = function(stored, now, p, req)
+fixed_decide = function(count, expire_at, now, p, req)
+  if count and expire_at and expire_at <= now then
+    count = nil
+  end
   if req.mode == REFUND then
-    local r, store = fixed_refund(stored, now, p, req.cost)
-    return { reply = r, store = store }
+    return fixed_refund(count, expire_at, now, p, req.cost)
   end
   local window_end = exact(window_start(now, p.window) + p.window)
-  local live = stored
-  if stored and stored.expire_at and stored.expire_at <= now then
-    live = nil
+  local used = count or 0
+  local until_forgotten = sub0((count and expire_at) or window_end, now)
+  local fits = req.mode == FORCE or exact(used + req.cost) <= p.limit
+  if fits and not req.peek then
+    local new_count = exact(used + req.cost)
+    return reply(true, p.limit, sub0(p.limit, new_count), 0, window_end - now), new_count, window_end
   end
-  local count = live and live.count or 0
-  local forgotten_at = (live and live.expire_at) or window_end
-  local until_forgotten = sub0(forgotten_at, now)
-  local fits = req.mode == FORCE or exact(count + req.cost) <= p.limit
   local retry = 0
   if not fits then
     retry = req.cost > p.limit and -1 or until_forgotten
   end
-  if fits and not req.peek then
-    local new_count = exact(count + req.cost)
-    return { reply = reply(true, p.limit, sub0(p.limit, new_count), 0, window_end - now),
-      store = { state = new_count, expire_at = window_end } }
+  local r = reply(fits, p.limit, sub0(p.limit, used), retry, used == 0 and 0 or until_forgotten)
+  if not req.peek and count and expire_at == nil then
+    return r, used, window_end
   end
-  local store
-  if not req.peek and live and live.expire_at == nil then
-    store = { state = count, expire_at = window_end }
-  end
-  return { reply = reply(fits, p.limit, sub0(p.limit, count), retry, count == 0 and 0 or until_forgotten), store = store }
+  return r
 end
 
 -- RL.SLIDING: the stored counters as two events {at, count}, each at the last instant its
@@ -843,7 +888,7 @@ end
 local function counters_in(ev, t, start, w)
   local fading, full = 0, 0
   for k = 1, 3, 2 do
-    local at, count = math.min(ev[k], t), ev[k + 1]
+    local at, count = min(ev[k], t), ev[k + 1]
     if at >= start then
       full = exact(full + count)
     elseif exact(at + w) >= start then
@@ -870,10 +915,10 @@ local function admitted_at(ev, now, w, limit, cost)
   local current = now - now % w
   local own0, own1 = ev[1] - ev[1] % w, ev[3] - ev[3] % w
   local candidates = { current, exact(own0 + w), exact(own0 + 2 * w), exact(own1 + w), exact(own1 + 2 * w) }
-  table.sort(candidates)
+  sort(candidates)
   for _, ws in ipairs(candidates) do
     if ws >= current then
-      local t0 = math.max(now, ws)
+      local t0 = max(now, ws)
       local fading, full = counters_in(ev, t0, window_start(t0, w), w)
       local room = limit - exact(full + cost)
       if room >= 0 then
@@ -881,7 +926,7 @@ local function admitted_at(ev, now, w, limit, cost)
           return t0
         end
         local window_end = exact(ws + w)
-        local t = math.max(t0, sub0(window_end, idiv(exact(room * w), fading)))
+        local t = max(t0, sub0(window_end, idiv(exact(room * w), fading)))
         if t < window_end then
           return t
         end
@@ -893,46 +938,41 @@ end
 
 local sliding_decide
 
-local function sliding_refund(stored, now, p, units)
-  local store
-  if stored then
-    local s = stored.state
-    local ev = sliding_events(s)
-    local prev, cur = counters_in(ev, now, window_start(now, p.window), p.window)
-    local from_cur = math.min(units, cur)
-    local from_prev = math.min(units - from_cur, prev)
+-- RL.SLIDING, RL.TOKEN, RL.LEAKY: the decoded state (nil: missing) and whether the key has a
+-- TTL.
+local function sliding_refund(s, has_ttl, now, p, units)
+  if s then
     local start = window_start(now, p.window)
-    if from_cur > 0 or from_prev > 0 or not stored.has_ttl then
-      store = { state = { window = p.window, start = start, prev = prev - from_prev, cur = cur - from_cur },
-        expire_at = exact(start + 2 * p.window) }
+    local prev, cur = counters_in(sliding_events(s), now, start, p.window)
+    local from_cur = min(units, cur)
+    local from_prev = min(units - from_cur, prev)
+    if from_cur > 0 or from_prev > 0 or not has_ttl then
+      local left = { window = p.window, start = start, prev = prev - from_prev, cur = cur - from_cur }
+      return refund_reply(sliding_decide(left, true, now, p, PEEK)), left, exact(start + 2 * p.window)
     end
   end
-  local after = stored
-  if store then
-    after = { state = store.state, has_ttl = true }
-  end
-  return { reply = refund_reply(sliding_decide(after, now, p, PEEK).reply), store = store }
+  return refund_reply(sliding_decide(s, has_ttl, now, p, PEEK))
 end
 
-sliding_decide = function(stored, now, p, req)
+local NO_EVENTS = { 0, 0, 0, 0 }
+
+sliding_decide = function(s, has_ttl, now, p, req)
   if req.mode == REFUND then
-    return sliding_refund(stored, now, p, req.cost)
+    return sliding_refund(s, has_ttl, now, p, req.cost)
   end
   local w = p.window
   local start = window_start(now, w)
   local window_end = exact(start + w)
-  local ev = stored and sliding_events(stored.state) or { 0, 0, 0, 0 }
+  local ev = s and sliding_events(s) or NO_EVENTS
   local prev, cur = counters_in(ev, now, start, w)
   local elapsed = now - start
   local weighted = exact(exact(cur * w) + exact(prev * (w - elapsed)))
-  local room = sub0(exact(p.limit * w), weighted)
-  local remaining_now = idiv(room, w)
+  local remaining_now = idiv(sub0(exact(p.limit * w), weighted), w)
   local fits = req.mode == FORCE or req.cost <= remaining_now
   if fits and not req.peek then
-    local new_cur = exact(cur + req.cost)
     local expire_at = exact(window_end + w)
-    return { reply = reply(true, p.limit, sub0(remaining_now, req.cost), 0, expire_at - now),
-      store = { state = { window = w, start = start, prev = prev, cur = new_cur }, expire_at = expire_at } }
+    return reply(true, p.limit, sub0(remaining_now, req.cost), 0, expire_at - now),
+      { window = w, start = start, prev = prev, cur = exact(cur + req.cost) }, expire_at
   end
   local retry = 0
   if not fits then
@@ -943,11 +983,11 @@ sliding_decide = function(stored, now, p, req)
     end
   end
   local reset = empty_at(ev, now, w) - now
-  local store
-  if not req.peek and stored and not stored.has_ttl then
-    store = { state = { window = w, start = start, prev = prev, cur = cur }, expire_at = exact(now + math.max(reset, 1)) }
+  local r = reply(fits, p.limit, remaining_now, retry, reset)
+  if not req.peek and s and not has_ttl then
+    return r, { window = w, start = start, prev = prev, cur = cur }, exact(now + max(reset, 1))
   end
-  return { reply = reply(fits, p.limit, remaining_now, retry, reset), store = store }
+  return r
 end
 
 -- `value` in units of 1/`from` re-expressed in units of 1/`to`, rounding up.
@@ -970,118 +1010,112 @@ local token_decide
 
 local function owed_now(s, now, p)
   local owed = rescale_up(s.owed, s.period, p.period)
-  return sub_product0(owed, sub0(now, s.at), p.rate), math.max(s.at, now)
+  return sub_product0(owed, sub0(now, s.at), p.rate), max(s.at, now)
 end
 
-local function token_refund(stored, now, p, units)
-  local store
-  if stored then
-    local owed = owed_now(stored.state, now, p)
+local function token_refund(s, has_ttl, now, p, units)
+  if s then
+    local owed = owed_now(s, now, p)
     local new_owed = sub_product0(owed, units, p.period)
-    if new_owed ~= owed or not stored.has_ttl then
-      store = { state = { period = p.period, at = now, owed = new_owed },
-        expire_at = exact(now + math.max(div_ceil(new_owed, p.rate), 1)) }
+    if new_owed ~= owed or not has_ttl then
+      local left = { period = p.period, at = now, owed = new_owed }
+      return refund_reply(token_decide(left, true, now, p, PEEK)), left, exact(now + max(div_ceil(new_owed, p.rate), 1))
     end
   end
-  local after = stored
-  if store then
-    after = { state = store.state, has_ttl = true }
-  end
-  return { reply = refund_reply(token_decide(after, now, p, PEEK).reply), store = store }
+  return refund_reply(token_decide(s, has_ttl, now, p, PEEK))
 end
 
-token_decide = function(stored, now, p, req)
+-- Milliseconds until a deficit `owed`, refilling `rate` a ms from `from`, is down to `target`.
+local function wait_until_owed(owed, target, from, now, rate)
+  if owed <= target then
+    return 0
+  end
+  return exact(from - now + div_ceil(owed - target, rate))
+end
+
+token_decide = function(s, has_ttl, now, p, req)
   if req.mode == REFUND then
-    return token_refund(stored, now, p, req.cost)
+    return token_refund(s, has_ttl, now, p, req.cost)
   end
   local period, rate = p.period, p.rate
   local owed, refill_from = 0, now
-  if stored then
-    owed, refill_from = owed_now(stored.state, now, p)
+  if s then
+    owed, refill_from = owed_now(s, now, p)
   end
   local remaining_now = idiv(sub0(exact(p.capacity * period), owed), period)
   local fits = req.mode == FORCE or req.cost <= remaining_now
-  local function wait_until_owed(o, target, from)
-    if o <= target then
-      return 0
-    end
-    return exact(from - now + div_ceil(o - target, rate))
-  end
   if fits and not req.peek then
     local new_owed = exact(owed + exact(req.cost * period))
     local until_full = div_ceil(new_owed, rate)
-    return { reply = reply(true, p.capacity, sub0(remaining_now, req.cost), 0, until_full),
-      store = { state = { period = period, at = now, owed = new_owed }, expire_at = exact(now + until_full) } }
+    return reply(true, p.capacity, sub0(remaining_now, req.cost), 0, until_full),
+      { period = period, at = now, owed = new_owed }, exact(now + until_full)
   end
   local retry = 0
   if not fits then
     if req.cost > p.capacity then
       retry = -1
     else
-      retry = wait_until_owed(owed, exact((p.capacity - req.cost) * period), refill_from)
+      retry = wait_until_owed(owed, exact((p.capacity - req.cost) * period), refill_from, now, rate)
     end
   end
-  local reset = wait_until_owed(owed, 0, refill_from)
-  local store
-  if not req.peek and stored and not stored.has_ttl then
-    store = { state = { period = period, at = now, owed = owed }, expire_at = exact(now + math.max(div_ceil(owed, rate), 1)) }
+  local r = reply(fits, p.capacity, remaining_now, retry, wait_until_owed(owed, 0, refill_from, now, rate))
+  if not req.peek and s and not has_ttl then
+    return r, { period = period, at = now, owed = owed }, exact(now + max(div_ceil(owed, rate), 1))
   end
-  return { reply = reply(fits, p.capacity, remaining_now, retry, reset), store = store }
+  return r
 end
 
 local leaky_decide
 
-local function leaky_refund(stored, now, p, units)
+local function leaky_refund(s, has_ttl, now, p, units)
   local now_s = exact(now * p.rate)
-  local store
-  if stored then
-    local drain = rescale_up(stored.state.drain, stored.state.rate, p.rate)
-    local new_drain = math.max(sub_product0(drain, units, p.period), now_s)
-    if drain > now_s or not stored.has_ttl then
-      store = { state = { rate = p.rate, drain = new_drain }, expire_at = math.max(div_ceil(new_drain, p.rate), exact(now + 1)) }
+  if s then
+    local drain = rescale_up(s.drain, s.rate, p.rate)
+    local new_drain = max(sub_product0(drain, units, p.period), now_s)
+    if drain > now_s or not has_ttl then
+      local left = { rate = p.rate, drain = new_drain }
+      return refund_reply(leaky_decide(left, true, now, p, PEEK)), left, max(div_ceil(new_drain, p.rate), exact(now + 1))
     end
   end
-  local after = stored
-  if store then
-    after = { state = store.state, has_ttl = true }
-  end
-  return { reply = refund_reply(leaky_decide(after, now, p, PEEK).reply), store = store }
+  return refund_reply(leaky_decide(s, has_ttl, now, p, PEEK))
 end
 
-leaky_decide = function(stored, now, p, req)
+-- Milliseconds until a backlog, draining `rate` units a ms, is down to `target`.
+local function drained(backlog, target, rate)
+  return div_ceil(sub0(backlog, target), rate)
+end
+
+leaky_decide = function(s, has_ttl, now, p, req)
   if req.mode == REFUND then
-    return leaky_refund(stored, now, p, req.cost)
+    return leaky_refund(s, has_ttl, now, p, req.cost)
   end
   local rate, period = p.rate, p.period
   local now_s = exact(now * rate)
   local drain = now_s
-  if stored then
-    drain = rescale_up(stored.state.drain, stored.state.rate, rate)
+  if s then
+    drain = rescale_up(s.drain, s.rate, rate)
   end
   local backlog = sub0(drain, now_s)
   local remaining_now = idiv(sub0(exact(p.capacity * period), backlog), period)
   local fits = req.mode == FORCE or req.cost <= remaining_now
-  local function wait(b, target)
-    return div_ceil(sub0(b, target), rate)
-  end
   if fits and not req.peek then
-    local new_drain = exact(math.max(drain, now_s) + exact(req.cost * period))
-    return { reply = reply(true, p.capacity, sub0(remaining_now, req.cost), wait(backlog, 0), wait(new_drain - now_s, 0)),
-      store = { state = { rate = rate, drain = new_drain }, expire_at = div_ceil(new_drain, rate) } }
+    local new_drain = exact(max(drain, now_s) + exact(req.cost * period))
+    return reply(true, p.capacity, sub0(remaining_now, req.cost), drained(backlog, 0, rate), drained(new_drain - now_s, 0, rate)),
+      { rate = rate, drain = new_drain }, div_ceil(new_drain, rate)
   end
   local retry
   if fits then
-    retry = wait(backlog, 0)
+    retry = drained(backlog, 0, rate)
   elseif req.cost > p.capacity then
     retry = -1
   else
-    retry = wait(backlog, exact((p.capacity - req.cost) * period))
+    retry = drained(backlog, exact((p.capacity - req.cost) * period), rate)
   end
-  local store
-  if not req.peek and stored and not stored.has_ttl then
-    store = { state = { rate = rate, drain = drain }, expire_at = math.max(div_ceil(drain, rate), exact(now + 1)) }
+  local r = reply(fits, p.capacity, remaining_now, retry, drained(backlog, 0, rate))
+  if not req.peek and s and not has_ttl then
+    return r, { rate = rate, drain = drain }, max(div_ceil(drain, rate), exact(now + 1))
   end
-  return { reply = reply(fits, p.capacity, remaining_now, retry, wait(backlog, 0)), store = store }
+  return r
 end
 
 -- RL.LOG: the expiry after a write that leaves `newest` as the newest entry, and whether it
@@ -1122,8 +1156,8 @@ local function log_decide(walk, summary, now, p, req)
     return 0
   end
   if fits and not req.peek then
-    local at = summary.newest and math.max(summary.newest, now) or now
-    local units = math.min(req.cost, sub0(9223372036854775807, live))
+    local at = summary.newest and max(summary.newest, now) or now
+    local units = min(req.cost, sub0(9223372036854775807, live))
     local live_after = exact(live + units)
     local expire_at, moves = expiry_after_write(at, window, summary.expire_at, true)
     return reply(true, p.limit, sub0(remaining_now, req.cost), 0, until_empty(at, live_after)),
@@ -1180,7 +1214,7 @@ local function log_refund_entries(view, now, p, units)
   end
   local left = units
   for k = #kept, 1, -1 do
-    local taken = math.min(left, kept[k].units)
+    local taken = min(left, kept[k].units)
     kept[k].units = kept[k].units - taken
     left = left - taken
     if left == 0 then
@@ -1193,15 +1227,14 @@ local function log_refund_entries(view, now, p, units)
   return kept, true
 end
 
-local function log_evaluate(p, req, found, now)
-  local view = found and log_parse(found.bytes)
-  local expire_at = found and found.expire_at
+local function log_evaluate(p, req, bytes, expire_at, now)
+  local view = bytes and log_parse(bytes)
   if req.mode == REFUND then
     local kept, changed = {}, false
     if view then
       kept, changed = log_refund_entries(view, now, p, req.cost)
     end
-    local needs_ttl = found ~= nil and found.expire_at == nil and #kept > 0
+    local needs_ttl = bytes ~= nil and expire_at == nil and #kept > 0
     if not changed and not needs_ttl then
       local summary = { total_units = 0, expire_at = expire_at }
       if view then
@@ -1237,42 +1270,43 @@ local DECODE = { [SLIDING] = sliding_decode, [TOKEN] = token_decode, [LEAKY] = l
 
 local function encode(kind, state)
   if kind == FIXED then
-    return string.format("%d", state)
+    return format("%d", state)
   elseif kind == SLIDING then
-    return tagged(TAG_SLIDING, { state.window, idiv(state.start, state.window), state.prev, state.cur })
+    return tagged(TAG_SLIDING, state.window, idiv(state.start, state.window), state.prev, state.cur)
   elseif kind == TOKEN then
-    return tagged(TAG_TOKEN, { state.period, state.at, state.owed })
+    return tagged(TAG_TOKEN, state.period, state.at, state.owed)
   end
-  return tagged(TAG_LEAKY, { state.rate, state.drain })
+  return tagged(TAG_LEAKY, state.rate, state.drain)
 end
 
--- Decides `call` at `now` on the key as `found` ({bytes, expire_at (nil: no TTL)}, nil:
--- missing): the reply and the write (nil: none).
-local function evaluate(call, found, now)
-  if found and found.expire_at and found.expire_at <= now then
-    found = nil
+-- Decides `call` at `now` on the key holding `bytes` (nil: missing) and expiring at
+-- `expire_at` (nil: no TTL): the reply and the write (nil: none).
+local function evaluate(call, bytes, expire_at, now)
+  if expire_at and expire_at <= now then
+    bytes, expire_at = nil, nil
+  end
+  if expire_at then
+    exact(expire_at)
   end
   local spec, req = call.spec, call.request
   local r, write
   if spec.kind == LOG then
-    r, write = log_evaluate(spec, req, found, now)
+    r, write = log_evaluate(spec, req, bytes, expire_at, now)
   else
-    local stored
-    if found then
-      if spec.kind == FIXED then
-        stored = { count = fixed_decode(found.bytes), expire_at = found.expire_at }
-      else
-        stored = { state = DECODE[spec.kind](found.bytes), has_ttl = found.expire_at ~= nil }
-      end
+    local state, at
+    if spec.kind == FIXED then
+      r, state, at = fixed_decide(bytes and fixed_decode(bytes), expire_at, now, spec, req)
+    elseif bytes then
+      r, state, at = DECIDE[spec.kind](DECODE[spec.kind](bytes), expire_at ~= nil, now, spec, req)
+    else
+      r, state, at = DECIDE[spec.kind](nil, false, now, spec, req)
     end
-    local d = DECIDE[spec.kind](stored, now, spec, req)
-    r = d.reply
-    if d.store then
-      write = { value = true, bytes = encode(spec.kind, d.store.state), expire_at = d.store.expire_at }
+    if at then
+      write = { value = true, bytes = encode(spec.kind, state), expire_at = at }
     end
   end
-  if write == nil and found and found.expire_at then
-    local cap = found.expire_at - now
+  if write == nil and expire_at then
+    local cap = expire_at - now
     if r[4] > cap then
       r[4] = cap
     end
@@ -1288,7 +1322,8 @@ end
 local function evaluate_all(specs, founds, now, req)
   local replies, writes = {}, {}
   for k, spec in ipairs(specs) do
-    local r, write = evaluate({ spec = spec, request = req }, founds[k], now)
+    local found = founds[k]
+    local r, write = evaluate({ spec = spec, request = req }, found and found.bytes, found and found.expire_at, now)
     replies[k] = r
     if write then
       write.index = k
@@ -1315,6 +1350,9 @@ end
 
 -- Runs `f` and turns an error() of this library into its message (other errors go on).
 local function catching(f, ...)
+  if not floor then
+    init()
+  end
   local ok, a, b = pcall(f, ...)
   if ok then
     return nil, a, b
@@ -1327,52 +1365,121 @@ end
 
 -- --------------------------------------------------------------------------- Redis part
 
+-- Parsed calls by their words, kept while the library is loaded: a gateway sends few
+-- distinct sets of numbers, and parsing is most of a call's Lua time. A tree of tables by
+-- word (no string built per call), emptied past MEMO_MAX entries. (The EVALSHA script runs
+-- afresh each call: it turns this off.)
+local MEMO_ON, MEMO_MAX = true, 1024
+local memo, memo_size = {}, 0
+local DONE = 0
+
+local function memo_get(root, args, first)
+  local node = memo[root]
+  for i = first, #args do
+    if node == nil then
+      return nil
+    end
+    node = node[args[i]]
+  end
+  return node and node[DONE]
+end
+
+local function memo_put(root, args, first, call)
+  if memo_size >= MEMO_MAX then
+    memo, memo_size = {}, 0
+  end
+  local node = memo[root]
+  if node == nil then
+    node = {}
+    memo[root] = node
+  end
+  for i = first, #args do
+    local next_node = node[args[i]]
+    if next_node == nil then
+      next_node = {}
+      node[args[i]] = next_node
+    end
+    node = next_node
+  end
+  node[DONE] = call
+  memo_size = memo_size + 1
+end
+
+-- The parsed call for `root` (a command, or RL.ALL's number of keys) and args[first..].
+local function parsed(root, parser, args, first, ...)
+  local call = MEMO_ON and memo_get(root, args, first)
+  if call then
+    return nil, call
+  end
+  local e
+  e, call = catching(parser, ...)
+  if call and MEMO_ON then
+    memo_put(root, args, first, call)
+  end
+  return e, call
+end
+
 local WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 -- The server's clock in ms, as the module reads it (RedisModule_Milliseconds).
 local function server_ms()
   local t = redis.call("TIME")
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
 end
 
--- A key as the module reads it: nil (missing), {bytes, expire_at}, or WRONGTYPE.
-local function read_key(key)
+-- Redis 6.2 has no PEXPIRETIME: GET, then PTTL between two readings of the same millisecond
+-- (PTTL counts from that clock), so the absolute expiry is exact.
+local function read_key_62(key)
   local bytes = redis.pcall("GET", key)
   if type(bytes) == "table" then
-    if bytes.err and string.find(bytes.err, "^WRONGTYPE") then
-      return nil, WRONGTYPE
-    end
-    return nil, bytes.err or "ERR could not read the key"
+    return nil, nil, bytes.err or "ERR could not read the key"
   end
   if not bytes then
     return nil
   end
+  local at
+  repeat
+    local before = server_ms()
+    local ttl = redis.call("PTTL", key)
+    local after = server_ms()
+    at = (ttl >= 0) and before + ttl or nil
+  until before == after
+  return bytes, at
+end
+
+-- A key as the module reads it: its bytes (nil: missing), its expiry (nil: no TTL), or an
+-- error (WRONGTYPE). PEXPIRETIME first: a missing key costs one call.
+local function read_key(key)
   local at = redis.pcall("PEXPIRETIME", key)
   if type(at) == "table" then
-    if not (at.err and string.find(at.err, "nknown")) then
-      return nil, at.err or "ERR could not read the key's expiry"
+    if not (at.err and find(at.err, "nknown")) then
+      return nil, nil, at.err or "ERR could not read the key's expiry"
     end
-    -- Redis 6.2 has no PEXPIRETIME: PTTL between two readings of the same millisecond.
-    repeat
-      local before = server_ms()
-      local ttl = redis.call("PTTL", key)
-      local after = server_ms()
-      at = (ttl >= 0) and before + ttl or -1
-    until before == after
+    return read_key_62(key)
+  end
+  if at == -2 then
+    return nil
+  end
+  local bytes = redis.pcall("GET", key)
+  if type(bytes) == "table" then
+    return nil, nil, bytes.err or "ERR could not read the key"
+  end
+  if not bytes then
+    return nil
   end
   if at < 0 then
-    return { bytes = bytes }
+    return bytes
   end
-  return { bytes = bytes, expire_at = at }
+  return bytes, at
 end
 
 local function apply(key, write)
   if write.value then
-    redis.call("SET", key, write.bytes, "PXAT", string.format("%d", write.expire_at))
+    redis.call("SET", key, write.bytes, "PXAT", format("%d", write.expire_at))
   else
     redis.call("SETRANGE", key, write.offset, write.bytes)
     if write.expire_at then
-      redis.call("PEXPIREAT", key, string.format("%d", write.expire_at))
+      redis.call("PEXPIREAT", key, format("%d", write.expire_at))
     end
   end
 end
@@ -1381,7 +1488,7 @@ end
 -- command's name included, against the least a call has.
 local function arity_error(command, words, least)
   if words < least then
-    return redis.error_reply("ERR wrong number of arguments for '" .. string.lower(command) .. "' command")
+    return redis.error_reply("ERR wrong number of arguments for '" .. lower(command) .. "' command")
   end
 end
 
@@ -1389,6 +1496,9 @@ local ARITY = { [FIXED] = 4, [SLIDING] = 4, [LOG] = 4, [TOKEN] = 5, [LEAKY] = 5 
 
 -- One RL command: `kind` on keys[1] with args[first..].
 local function single(kind, name, keys, args, first)
+  if not floor then
+    init()
+  end
   if #keys ~= 1 then
     return redis.error_reply("ERR " .. name .. " takes one key (numkeys 1)")
   end
@@ -1396,16 +1506,16 @@ local function single(kind, name, keys, args, first)
   if short then
     return short
   end
-  local e, call = catching(parse, kind, args, first)
+  local e, call = parsed(kind, parse, args, first, kind, args, first)
   if e then
     return redis.error_reply(e)
   end
   local now = server_ms()
-  local found, wrong = read_key(keys[1])
+  local bytes, expire_at, wrong = read_key(keys[1])
   if wrong then
     return redis.error_reply(wrong)
   end
-  local e2, r, write = catching(evaluate, call, found, now)
+  local e2, r, write = catching(evaluate, call, bytes, expire_at, now)
   if e2 then
     return redis.error_reply(e2)
   end
@@ -1416,22 +1526,29 @@ local function single(kind, name, keys, args, first)
 end
 
 local function all(keys, args, first)
+  if not floor then
+    init()
+  end
   local short = arity_error("RL.ALL", 2 + #keys + #args - first + 1, 6)
   if short then
     return short
   end
-  local e, call = catching(parse_all, #keys, keys, args, first)
+  local e, call = parsed(#keys, parse_all, args, first, #keys, keys, args, first)
+  if e == nil and #keys > 1 then
+    -- (A remembered call was parsed with other key names.)
+    e = catching(distinct, keys)
+  end
   if e then
     return redis.error_reply(e)
   end
   local now = server_ms()
   local founds = {}
   for k, key in ipairs(keys) do
-    local found, wrong = read_key(key)
+    local bytes, expire_at, wrong = read_key(key)
     if wrong then
       return redis.error_reply(wrong)
     end
-    founds[k] = found
+    founds[k] = bytes and { bytes = bytes, expire_at = expire_at }
   end
   local e2, r, writes = catching(evaluate_all, call.specs, founds, now, call.request)
   if e2 then
@@ -1456,7 +1573,7 @@ local COMMANDS = {
 local PURE = {
   parse = function(kind, args) return catching(parse, kind, args, 1) end,
   parse_all = function(keys, names, args) return catching(parse_all, keys, names, args, 1) end,
-  evaluate = function(call, found, now) return catching(evaluate, call, found, now) end,
+  evaluate = function(call, found, now) return catching(evaluate, call, found and found.bytes, found and found.expire_at, now) end,
   evaluate_all = function(specs, founds, now, req) return catching(evaluate_all, specs, founds, now, req) end,
 }
 

@@ -24,7 +24,9 @@ const MARKER: &str = "-- @@registration";
 const RANGE: &str = "ERR a number of this call or of the stored state is beyond 2^53-1";
 
 /// The EVALSHA script's own lines: the function name comes first in ARGV.
-const SCRIPT_TAIL: &str = r#"-- EVALSHA: the function name first in ARGV, then its arguments, keys in KEYS.
+const SCRIPT_TAIL: &str = r#"-- EVALSHA: the function name first in ARGV, then its arguments, keys in KEYS. Each run
+-- starts afresh: nothing to remember parsed calls in.
+MEMO_ON = false
 local command = COMMANDS[ARGV[1] or ""]
 if command == nil then
   return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky or rl_all")
@@ -640,4 +642,51 @@ fn differential_all_matches_the_module() {
     }
     eprintln!("differential RL.ALL: {tally:?}");
     assert!(tally.same_reply > 20_000 && tally.writes > 5_000, "coverage: {tally:?}");
+}
+
+#[test]
+#[ignore]
+fn timing_probe() {
+    let lua = Lua::new();
+    let probe = r#"
+init()
+local N = 300000
+local function t(name, f)
+  local best = 1e9
+  for rep = 1, 3 do
+    local c = os.clock()
+    for i = 1, N do f(i) end
+    best = math.min(best, os.clock() - c)
+  end
+  print(string.format("%-28s %.3f us", name, best * 1e6 / N))
+end
+t("empty", function() end)
+local A = {'1000000000', '1h'}
+local call = parse(FIXED, A, 1)
+t("memo_get", function() memo_get(FIXED, A, 1) end)
+t("fixed_decode", function() fixed_decode('12') end)
+t("fixed_decide", function(i) fixed_decide(12, 1800000000000, 1700000000000 + i, call.spec, call.request) end)
+t("evaluate fixed found", function(i) evaluate(call, '12', 1800000000000, 1700000000000 + i) end)
+t("catching evaluate fixed", function(i) catching(evaluate, call, '12', 1800000000000, 1700000000000 + i) end)
+t("format %d", function(i) format("%d", 1700000000000 + i) end)
+local tc = parse(TOKEN, {'1000000000', '1000', '1h'}, 1)
+local _, w = evaluate(tc, nil, nil, 1700000000000)
+t("token_decode", function() token_decode(w.bytes) end)
+local st = token_decode(w.bytes)
+t("token_decide", function(i) token_decide(st, true, 1700000000000 + i, tc.spec, tc.request) end)
+t("encode token", function(i) encode(TOKEN, st) end)
+t("evaluate token found", function(i) evaluate(tc, w.bytes, w.expire_at, 1700000000000 + i) end)
+local lc = parse(LOG, {'100', '1s'}, 1)
+local _, lw = evaluate(lc, nil, nil, 1700000000000)
+t("log_parse", function() log_parse(lw.bytes) end)
+t("evaluate log found", function(i) evaluate(lc, lw.bytes, lw.expire_at, 1700000000000 + i) end)
+"#;
+    let chunk = format!(
+        "{}
+{}
+",
+        library_body(),
+        probe
+    );
+    lua.load(chunk).exec().unwrap();
 }

@@ -6,7 +6,11 @@
 //!     curl -i -H 'X-Api-Key: alice' http://127.0.0.1:8080/
 //!
 //! Each client (the `X-Api-Key` header, or the peer address) gets its own RL.SLIDING limiter
-//! under the key `gw:<client>`. The reply maps onto HTTP as the module's README describes:
+//! under the key `gw:<client>`. Where the server has no module (a managed service), the same
+//! limiter runs as the script library (functions/ratelimit.lua, loaded with FUNCTION LOAD):
+//! each connection finds out once, at its first call, whether the server knows RL.SLIDING,
+//! and calls `FCALL rl_sliding` from then on if it does not (or EVALSHA of the script where
+//! the server has no FUNCTION either). Keys, replies and stored bytes are the same. The reply maps onto HTTP as the module's README describes:
 //! X-RateLimit-Limit = field 2, X-RateLimit-Remaining = field 3,
 //! Retry-After = ceil(field 4 / 1000) s, X-RateLimit-Reset = now + field 5 (Unix seconds).
 
@@ -18,6 +22,54 @@ struct Config {
     redis: redis::Client,
     limit: String,
     window: String,
+    /// Open connections, each with what its server answered to (reused across requests).
+    idle: std::sync::Mutex<Vec<Limiter>>,
+}
+
+/// How a server runs the limiter: found out once per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Unknown,
+    Module,
+    Function,
+    Script,
+}
+
+/// One connection and the way its server runs the limiter.
+struct Limiter {
+    con: redis::Connection,
+    way: Way,
+}
+
+/// The EVALSHA form of the library, for servers without FUNCTION (Redis 6.2).
+const SCRIPT: &str = include_str!("../functions/ratelimit-script.lua");
+
+impl Limiter {
+    /// One RL.SLIDING call: [allowed, limit, remaining, retry_after_ms, reset_after_ms].
+    fn sliding(&mut self, key: &str, limit: &str, window: &str) -> redis::RedisResult<Vec<i64>> {
+        loop {
+            let result = match self.way {
+                Way::Unknown | Way::Module => redis::cmd("RL.SLIDING").arg(key).arg(limit).arg(window).query(&mut self.con),
+                Way::Function => redis::cmd("FCALL").arg("rl_sliding").arg(1).arg(key).arg(limit).arg(window).query(&mut self.con),
+                Way::Script => redis::Script::new(SCRIPT).key(key).arg("rl_sliding").arg(limit).arg(window).invoke(&mut self.con),
+            };
+            let next = match (&result, self.way) {
+                (Ok(_), Way::Unknown) => Way::Module,
+                (Err(e), Way::Unknown) if unknown_command(e) => Way::Function,
+                (Err(e), Way::Function) if unknown_command(e) => Way::Script,
+                _ => return result,
+            };
+            self.way = next;
+            if next == Way::Module {
+                return result;
+            }
+        }
+    }
+}
+
+/// The server does not know the command (no module loaded, or no FUNCTION).
+fn unknown_command(e: &redis::RedisError) -> bool {
+    e.to_string().to_ascii_lowercase().contains("unknown command")
 }
 
 fn main() {
@@ -27,6 +79,7 @@ fn main() {
         redis: redis::Client::open(arg(1, "redis://127.0.0.1:6399/")).expect("redis url"),
         limit: arg(3, "10"),
         window: arg(4, "1m"),
+        idle: std::sync::Mutex::new(Vec::new()),
     };
     let listener = TcpListener::bind(arg(2, "127.0.0.1:8080")).expect("listen");
     eprintln!("gateway listening on {}", listener.local_addr().expect("address"));
@@ -47,6 +100,10 @@ fn serve(stream: TcpStream, config: &Config) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut client = peer;
     let mut line = String::new();
+    // A connection closed before a request (a port probe) is not a request: nothing to limit.
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(());
+    }
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
@@ -69,10 +126,19 @@ fn serve(stream: TcpStream, config: &Config) -> std::io::Result<()> {
     stream.write_all(response.as_bytes())
 }
 
-/// One RL.SLIDING call for this client: [allowed, limit, remaining, retry_after_ms, reset_after_ms].
+/// One RL.SLIDING call for this client, on an idle connection (or a new one), which goes back
+/// to the idle ones after a call that did not fail.
 fn limit(config: &Config, client: &str) -> redis::RedisResult<Vec<i64>> {
-    let mut con = config.redis.get_connection()?;
-    redis::cmd("RL.SLIDING").arg(format!("gw:{client}")).arg(&config.limit).arg(&config.window).query(&mut con)
+    let idle = config.idle.lock().ok().and_then(|mut idle| idle.pop());
+    let mut limiter = match idle {
+        Some(l) => l,
+        None => Limiter { con: config.redis.get_connection()?, way: Way::Unknown },
+    };
+    let reply = limiter.sliding(&format!("gw:{client}"), &config.limit, &config.window)?;
+    if let Ok(mut idle) = config.idle.lock() {
+        idle.push(limiter);
+    }
+    Ok(reply)
 }
 
 fn render(reply: &[i64]) -> String {

@@ -35,11 +35,11 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-#[test]
-fn gateway_answers_429_with_rate_limit_headers() {
+/// Starts the gateway in front of `server` and checks its answers: 200s with the headers,
+/// then 429 with Retry-After, a limit per client, a key per client.
+fn exercise_gateway(server: &Server, c: &mut Connection) {
     let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/examples/gateway");
     assert!(binary.exists(), "build the example first: cargo build --release --examples (make integration does)");
-    let server = Server::start();
     let listen = format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
     let _gateway = Gateway(
         Command::new(binary)
@@ -66,7 +66,59 @@ fn gateway_answers_429_with_rate_limit_headers() {
     assert!(reset > now && reset <= now + 7200, "reset {reset} vs now {now}");
     // Another client has its own limit.
     assert_eq!(get(&listen, "bob").0, 200);
-    // The limiter is the module's: a key per client.
+    // A key per client, in RL.SLIDING's format whichever ran it.
+    assert_eq!(run(c, &["EXISTS", "gw:alice", "gw:bob"]), Value::Int(2));
+    assert_eq!(get_bytes(c, "gw:alice").and_then(|v| v.first().copied()), Some(1));
+}
+
+/// Failed calls on the server (`INFO errorstats`), and connections received.
+fn counts(c: &mut Connection) -> (i64, i64) {
+    let errors: String = redis::cmd("INFO").arg("errorstats").query(c).expect("INFO errorstats");
+    let errors = errors.lines().filter_map(|l| l.split_once(":count=")?.1.trim().parse::<i64>().ok()).sum();
+    (errors, info_field(c, "stats", "total_connections_received").parse().unwrap_or(0))
+}
+
+/// The calls that failed while the gateway served, beyond what its connections' handshakes
+/// cost (a client library's CLIENT SETINFO fails on servers before 7.2).
+fn failed_calls_of_the_gateway(server: &Server, run_gateway: impl FnOnce(&mut Connection)) -> (i64, i64) {
     let mut c = server.connect();
-    assert_eq!(run(&mut c, &["EXISTS", "gw:alice", "gw:bob"]), Value::Int(2));
+    let (errors_before, conns_before) = counts(&mut c);
+    drop(server.connect());
+    let (errors_after_one, _) = counts(&mut c);
+    let per_connection = errors_after_one - errors_before;
+    let (errors, _) = counts(&mut c);
+    run_gateway(&mut c);
+    let (errors_after, conns_after) = counts(&mut c);
+    let gateway_connections = conns_after - conns_before - 1;
+    assert!(gateway_connections >= 1, "the gateway never connected");
+    (errors_after - errors - gateway_connections * per_connection, gateway_connections)
+}
+
+#[test]
+fn gateway_answers_429_with_rate_limit_headers() {
+    let server = Server::start_with(true, &[]);
+    // The module answered every call: none failed.
+    assert_eq!(failed_calls_of_the_gateway(&server, |c| exercise_gateway(&server, c)).0, 0);
+}
+
+/// A server without the module, with the script library: the gateway finds out at the first
+/// call of a connection (one unknown-command error), then uses the library.
+#[test]
+fn gateway_falls_back_to_the_script_library_once_per_connection() {
+    let server = Server::start_with(false, &[]);
+    let mut c = server.connect();
+    let has_functions = server_version(&mut c) >= (7, 0, 0);
+    if has_functions {
+        let name: String = redis::cmd("FUNCTION").arg("LOAD").arg(LIBRARY).query(&mut c).expect("FUNCTION LOAD");
+        assert_eq!(name, "ratelimit");
+    }
+    let (failed, connections) = failed_calls_of_the_gateway(&server, |c| exercise_gateway(&server, c));
+    // The four requests, served in turn, reuse one kept connection. On it RL.SLIDING failed
+    // once; on a server without FUNCTION, FCALL failed once too, and EVALSHA loaded the script
+    // once: never per request.
+    assert_eq!(connections, 1);
+    assert_eq!(failed, if has_functions { 1 } else { 3 });
+    if has_functions {
+        assert_eq!(info_field(&mut c, "commandstats", "cmdstat_fcall").split(',').next(), Some("calls=4"));
+    }
 }

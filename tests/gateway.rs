@@ -71,24 +71,17 @@ fn exercise_gateway(server: &Server, c: &mut Connection) {
     assert_eq!(get_bytes(c, "gw:alice").and_then(|v| v.first().copied()), Some(1));
 }
 
-/// Failed calls on the server (`INFO errorstats`), and connections received.
-fn counts(c: &mut Connection) -> (i64, i64) {
-    let errors: String = redis::cmd("INFO").arg("errorstats").query(c).expect("INFO errorstats");
-    let errors = errors.lines().filter_map(|l| l.split_once(":count=")?.1.trim().parse::<i64>().ok()).sum();
-    (errors, info_field(c, "stats", "total_connections_received").parse().unwrap_or(0))
-}
-
 /// The calls that failed while the gateway served, beyond what its connections' handshakes
 /// cost (a client library's CLIENT SETINFO fails on servers before 7.2).
 fn failed_calls_of_the_gateway(server: &Server, run_gateway: impl FnOnce(&mut Connection)) -> (i64, i64) {
     let mut c = server.connect();
-    let (errors_before, conns_before) = counts(&mut c);
+    let (errors_before, conns_before) = error_and_connection_counts(&mut c);
     drop(server.connect());
-    let (errors_after_one, _) = counts(&mut c);
+    let (errors_after_one, _) = error_and_connection_counts(&mut c);
     let per_connection = errors_after_one - errors_before;
-    let (errors, _) = counts(&mut c);
+    let (errors, _) = error_and_connection_counts(&mut c);
     run_gateway(&mut c);
-    let (errors_after, conns_after) = counts(&mut c);
+    let (errors_after, conns_after) = error_and_connection_counts(&mut c);
     let gateway_connections = conns_after - conns_before - 1;
     assert!(gateway_connections >= 1, "the gateway never connected");
     (errors_after - errors - gateway_connections * per_connection, gateway_connections)

@@ -36,13 +36,6 @@ fn assert_decisions(out: &str) {
     assert_eq!(lines[4], "reserve 3500 tokens: allowed=True remaining=96500", "{out}");
 }
 
-/// Failed calls on the server (`INFO errorstats`) and connections received.
-fn counts(c: &mut Connection) -> (i64, i64) {
-    let errors: String = redis::cmd("INFO").arg("errorstats").query(c).expect("INFO errorstats");
-    let errors = errors.lines().filter_map(|l| l.split_once(":count=")?.1.trim().parse::<i64>().ok()).sum();
-    (errors, info_field(c, "stats", "total_connections_received").parse().unwrap_or(0))
-}
-
 #[test]
 fn redis_py_example_calls_the_module() {
     let server = Server::start_with(true, &[]);
@@ -60,9 +53,9 @@ fn redis_py_example_falls_back_to_the_script_library_once_per_connection() {
         let name: String = redis::cmd("FUNCTION").arg("LOAD").arg(LIBRARY).query(&mut c).expect("FUNCTION LOAD");
         assert_eq!(name, "ratelimit");
     }
-    let (errors_before, conns_before) = counts(&mut c);
+    let (errors_before, conns_before) = error_and_connection_counts(&mut c);
     let out = run_example(&server);
-    let (errors_after, conns_after) = counts(&mut c);
+    let (errors_after, conns_after) = error_and_connection_counts(&mut c);
     assert_decisions(&out);
     assert!(out.ends_with(if has_functions { "served by: function\n" } else { "served by: script\n" }), "{out}");
     // One connection; on it RL.FIXED failed once (and FCALL once, and EVALSHA once before

@@ -446,6 +446,13 @@ pub fn wait_for_replica(primary: &mut Connection) {
     assert_eq!(acked, 1, "replica did not acknowledge");
 }
 
+/// Failed calls on the server so far (`INFO errorstats`), and connections received.
+pub fn error_and_connection_counts(c: &mut Connection) -> (i64, i64) {
+    let errors: String = redis::cmd("INFO").arg("errorstats").query(c).expect("INFO errorstats");
+    let errors = errors.lines().filter_map(|l| l.split_once(":count=")?.1.trim().parse::<i64>().ok()).sum();
+    (errors, info_field(c, "stats", "total_connections_received").parse().unwrap_or(0))
+}
+
 /// Polls `f` every few ms until it returns true or `timeout` passes.
 pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

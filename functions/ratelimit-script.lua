@@ -451,7 +451,7 @@ end
 -- One LEB128 varint at 0-based `off` before `stop`: value (approximate past 2^53), its bit
 -- length (53 for any value below 2^53: exact), the offset after it; nil if cut short, past
 -- 128 bits, or not in shortest form.
-local function read_varint(s, off, stop)
+local function read_varint_long(s, off, stop)
   local value, scale = 0, 1
   for shift = 0, 126, 7 do
     if off >= stop then
@@ -482,22 +482,79 @@ local function read_varint(s, off, stop)
   return nil
 end
 
--- The LEB128 bytes of `v` (below 2^53).
-local SCRATCH = {}
+-- The same, unrolled for the common case: up to 7 bytes (49 bits) read with one call.
+local function read_varint(s, off, stop)
+  if stop - off >= 7 then
+    local b1, b2, b3, b4, b5, b6, b7 = byte(s, off + 1, off + 7)
+    if b1 < 128 then
+      return b1, 53, off + 1
+    elseif b2 < 128 then
+      if b2 > 0 then
+        return b1 - 128 + b2 * 128, 53, off + 2
+      end
+    elseif b3 < 128 then
+      if b3 > 0 then
+        return b1 - 128 + (b2 - 128) * 128 + b3 * 16384, 53, off + 3
+      end
+    elseif b4 < 128 then
+      if b4 > 0 then
+        return b1 - 128 + (b2 - 128) * 128 + (b3 - 128) * 16384 + b4 * 2097152, 53, off + 4
+      end
+    elseif b5 < 128 then
+      if b5 > 0 then
+        return b1 - 128 + (b2 - 128) * 128 + (b3 - 128) * 16384 + (b4 - 128) * 2097152 + b5 * 268435456, 53, off + 5
+      end
+    elseif b6 < 128 then
+      if b6 > 0 then
+        return b1 - 128 + (b2 - 128) * 128 + (b3 - 128) * 16384 + (b4 - 128) * 2097152 + (b5 - 128) * 268435456
+          + b6 * 34359738368, 53, off + 6
+      end
+    elseif b7 < 128 and b7 > 0 then
+      return b1 - 128 + (b2 - 128) * 128 + (b3 - 128) * 16384 + (b4 - 128) * 2097152 + (b5 - 128) * 268435456
+        + (b6 - 128) * 34359738368 + b7 * 4398046511104, 53, off + 7
+    end
+  end
+  return read_varint_long(s, off, stop)
+end
 
+-- The LEB128 bytes of `v` (below 2^53: at most 8 bytes), unrolled.
 local function varint_str(v)
   if v < 128 then
     return char(v)
   end
-  local n = 0
-  while v >= 128 do
-    local low = v % 128
-    n = n + 1
-    SCRATCH[n] = low + 128
-    v = (v - low) / 128
+  local b1 = v % 128
+  v = (v - b1) / 128
+  if v < 128 then
+    return char(b1 + 128, v)
   end
-  SCRATCH[n + 1] = v
-  return char(unpack_(SCRATCH, 1, n + 1))
+  local b2 = v % 128
+  v = (v - b2) / 128
+  if v < 128 then
+    return char(b1 + 128, b2 + 128, v)
+  end
+  local b3 = v % 128
+  v = (v - b3) / 128
+  if v < 128 then
+    return char(b1 + 128, b2 + 128, b3 + 128, v)
+  end
+  local b4 = v % 128
+  v = (v - b4) / 128
+  if v < 128 then
+    return char(b1 + 128, b2 + 128, b3 + 128, b4 + 128, v)
+  end
+  local b5 = v % 128
+  v = (v - b5) / 128
+  if v < 128 then
+    return char(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, v)
+  end
+  local b6 = v % 128
+  v = (v - b6) / 128
+  if v < 128 then
+    return char(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, b6 + 128, v)
+  end
+  local b7 = v % 128
+  v = (v - b7) / 128
+  return char(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, b6 + 128, b7 + 128, v)
 end
 
 -- The varints of a tagged value: exactly `count` (2 to 4) of them, nothing after; each with
@@ -576,22 +633,28 @@ local function token_decode(s)
   if byte(s, 1) ~= TAG_TOKEN then
     foreign(s, TOKEN)
   end
-  local period, pbits, at, abits, owed = read_fields(s, TOKEN, 3)
+  local period, pbits, at, abits, owed, obits = read_fields(s, TOKEN, 3)
   if pbits > 63 or period == 0 or abits > 63 then
     out_of_range(TOKEN)
   end
-  return { period = exact(period), at = exact(at), owed = exact(owed) }
+  if pbits > 53 or abits > 53 or obits > 53 then
+    error(RANGE, 0)
+  end
+  return { period = period, at = at, owed = owed }
 end
 
 local function leaky_decode(s)
   if byte(s, 1) ~= TAG_LEAKY then
     foreign(s, LEAKY)
   end
-  local rate, rbits, drain = read_fields(s, LEAKY, 2)
+  local rate, rbits, drain, dbits = read_fields(s, LEAKY, 2)
   if rbits > 63 or rate == 0 then
     out_of_range(LEAKY)
   end
-  return { rate = exact(rate), drain = exact(drain) }
+  if rbits > 53 or dbits > 53 then
+    error(RANGE, 0)
+  end
+  return { rate = rate, drain = drain }
 end
 
 local function tagged(tag, a, b, c, d)

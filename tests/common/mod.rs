@@ -71,24 +71,43 @@ pub fn rl_cmd(args: &[&str]) -> redis::Cmd {
 }
 
 pub fn rl_cmd_as(style: Style, args: &[&str]) -> redis::Cmd {
-    let is_rl = args.first().is_some_and(|c| c.len() > 3 && c[..3].eq_ignore_ascii_case("RL."));
+    let words: Vec<Vec<u8>> = args.iter().skip(1).map(|a| a.as_bytes().to_vec()).collect();
+    rl_cmd_bytes(style, args.first().copied().unwrap_or_default(), &words)
+}
+
+/// `rl_cmd_as` for arguments of any bytes.
+pub fn rl_cmd_bytes(style: Style, command: &str, args: &[Vec<u8>]) -> redis::Cmd {
+    let is_rl = command.len() > 3 && command[..3].eq_ignore_ascii_case("RL.");
     if style == Style::Module || !is_rl {
-        let mut cmd = redis::cmd(args[0]);
-        cmd.arg(&args[1..]);
+        let mut cmd = redis::cmd(command);
+        for a in args {
+            cmd.arg(&a[..]);
+        }
         return cmd;
     }
-    let function = function_of(args[0]);
-    let (numkeys, keys, rest): (&str, &[&str], &[&str]) = if function == "rl_all" {
-        let n = args.get(1).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0).min(args.len().saturating_sub(2));
-        (args.get(1).copied().unwrap_or("0"), &args[2..2 + n], &args[2 + n..])
+    let function = function_of(command);
+    let (numkeys, keys, rest): (&[u8], &[Vec<u8>], &[Vec<u8>]) = if function == "rl_all" {
+        let given = args.first().map_or(&b"0"[..], |n| &n[..]);
+        let after = args.get(1..).unwrap_or_default();
+        let n = std::str::from_utf8(given).ok().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0).min(after.len());
+        (given, &after[..n], &after[n..])
     } else {
-        ("1", &args[1..args.len().min(2)], &args[args.len().min(2)..])
+        (b"1", &args[..args.len().min(1)], &args[args.len().min(1)..])
     };
     let mut cmd = if style == Style::Fcall { redis::cmd("FCALL") } else { redis::cmd("EVALSHA") };
     if style == Style::Fcall {
-        cmd.arg(&function).arg(numkeys).arg(keys).arg(rest);
+        cmd.arg(&function).arg(numkeys);
     } else {
-        cmd.arg(script_sha()).arg(numkeys).arg(keys).arg(&function).arg(rest);
+        cmd.arg(script_sha()).arg(numkeys);
+    }
+    for k in keys {
+        cmd.arg(&k[..]);
+    }
+    if style == Style::Evalsha {
+        cmd.arg(&function);
+    }
+    for a in rest {
+        cmd.arg(&a[..]);
     }
     cmd
 }

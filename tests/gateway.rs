@@ -100,11 +100,7 @@ fn gateway_answers_429_with_rate_limit_headers() {
 fn gateway_falls_back_to_the_script_library_once_per_connection() {
     let server = Server::start_with(false, &[]);
     let mut c = server.connect();
-    let has_functions = server_version(&mut c) >= (7, 0, 0);
-    if has_functions {
-        let name: String = redis::cmd("FUNCTION").arg("LOAD").arg(LIBRARY).query(&mut c).expect("FUNCTION LOAD");
-        assert_eq!(name, "ratelimit");
-    }
+    let has_functions = library_way(&server, &mut c) == Style::Fcall;
     let (failed, connections) = failed_calls_of_the_gateway(&server, |c| exercise_gateway(&server, c));
     // The four requests, served in turn, reuse one kept connection. On it RL.SLIDING failed
     // once; on a server without FUNCTION, FCALL failed once too, and EVALSHA loaded the script

@@ -11,15 +11,6 @@ use std::time::Duration;
 
 const DAY: i64 = 86_400_000;
 
-/// The library's way in on this server: FUNCTION (loaded here) or EVALSHA.
-fn library_style(server: &Server, con: &mut Connection) -> Style {
-    if server_version(con) < (7, 0, 0) {
-        return Style::Evalsha;
-    }
-    server.load_library();
-    Style::Fcall
-}
-
 fn call(style: Style, con: &mut Connection, args: &[&str]) -> Vec<i64> {
     query_rl_as::<Vec<i64>>(style, con, args).unwrap_or_else(|e| panic!("{style:?} {args:?}: {e}"))
 }
@@ -31,7 +22,7 @@ fn call(style: Style, con: &mut Connection, args: &[&str]) -> Vec<i64> {
 fn alternating_module_and_library_calls_never_admit_more_than_the_limit() {
     let s = Server::start_with(true, &[]);
     let mut c = s.connect();
-    let library = library_style(&s, &mut c);
+    let library = library_way(&s, &mut c);
     let mut x: u64 = 0x1234_5678_9ABC_DEF1;
     let mut next = move |n: u64| {
         x ^= x << 13;
@@ -100,7 +91,7 @@ fn alternating_module_and_library_calls_never_admit_more_than_the_limit() {
 fn each_continues_what_the_other_wrote() {
     let s = Server::start_with(true, &[]);
     let mut c = s.connect();
-    let library = library_style(&s, &mut c);
+    let library = library_way(&s, &mut c);
     for (cmd, params) in [
         ("RL.FIXED", &["10", "1d"][..]),
         ("RL.SLIDING", &["10", "1d"]),
@@ -135,7 +126,7 @@ fn each_continues_what_the_other_wrote() {
 fn functions_are_writes_refused_on_replicas_and_under_oom() {
     let primary = Server::start_with(false, &[]);
     let mut p = primary.connect();
-    if library_style(&primary, &mut p) != Style::Fcall {
+    if library_way(&primary, &mut p) != Style::Fcall {
         // Redis 6.2: no functions; a script's writes are refused on a replica as any write.
         let replica = start_replica_of(&primary);
         let mut r = replica.connect();
@@ -166,7 +157,7 @@ fn functions_are_writes_refused_on_replicas_and_under_oom() {
 fn rl_all_across_slots_is_crossslot() {
     let s = Server::start_with(false, &["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]);
     let mut c = s.connect();
-    let style = library_style(&s, &mut c);
+    let style = library_way(&s, &mut c);
     let slots: Vec<String> = (0..16384).map(|n: u32| n.to_string()).collect();
     let mut add = redis::cmd("CLUSTER");
     add.arg("ADDSLOTS").arg(&slots);

@@ -48,11 +48,7 @@ fn redis_py_example_calls_the_module() {
 fn redis_py_example_falls_back_to_the_script_library_once_per_connection() {
     let server = Server::start_with(false, &[]);
     let mut c = server.connect();
-    let has_functions = server_version(&mut c) >= (7, 0, 0);
-    if has_functions {
-        let name: String = redis::cmd("FUNCTION").arg("LOAD").arg(LIBRARY).query(&mut c).expect("FUNCTION LOAD");
-        assert_eq!(name, "ratelimit");
-    }
+    let has_functions = library_way(&server, &mut c) == Style::Fcall;
     let (errors_before, conns_before) = error_and_connection_counts(&mut c);
     let out = run_example(&server);
     let (errors_after, conns_after) = error_and_connection_counts(&mut c);

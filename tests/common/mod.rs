@@ -112,6 +112,16 @@ pub fn rl_cmd_bytes(style: Style, command: &str, args: &[Vec<u8>]) -> redis::Cmd
     cmd
 }
 
+/// The way to call the script library on this server: FCALL, after loading it with FUNCTION
+/// LOAD (Redis 7.0+, Valkey), or EVALSHA where the server has no FUNCTION (Redis 6.2).
+pub fn library_way(server: &Server, con: &mut Connection) -> Style {
+    if server_version(con) < (7, 0, 0) {
+        return Style::Evalsha;
+    }
+    server.load_library();
+    Style::Fcall
+}
+
 /// What an ACL user needs to run `command` in the current style: the library's functions are
 /// all reached through one command, FCALL or EVALSHA, and run the commands they call with the
 /// caller's permissions (as the README says).

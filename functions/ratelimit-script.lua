@@ -193,17 +193,6 @@ local function positive(arg, name)
   return tonumber(d)
 end
 
-local function non_negative(arg, name)
-  local d = u128_digits(arg)
-  if d == nil then
-    fail("ERR " .. name .. " must be a non-negative integer")
-  end
-  if #d > 18 and not dec_le(d, I64MAX) then
-    fail("ERR " .. name .. " must be at most " .. I64MAX)
-  end
-  return tonumber(d)
-end
-
 -- The largest count of each unit that stays within 2^63-1 ms.
 local UNITS = {
   [""] = { 1, I64MAX }, ms = { 1, I64MAX }, s = { 1000, "9223372036854775" },
@@ -1449,8 +1438,6 @@ local function parsed(root, parser, args, first, ...)
   end
   return e, call
 end
-
-local WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 -- The server's clock in ms, as the module reads it (RedisModule_Milliseconds).
 local function server_ms()

@@ -22,12 +22,12 @@
 
 -- The standard functions, kept in upvalues (the top level cannot see them): set by init() at
 -- the first call of the library (every call of the EVALSHA script).
-local byte, char, find, sub, format, match, lower, upper, floor, min, max, concat, sort, unpack_
+local byte, char, find, sub, format, match, lower, upper, floor, min, max, concat, sort
 
 local function init()
   byte, char, find, sub, format = string.byte, string.char, string.find, string.sub, string.format
   match, lower, upper, floor, min, max = string.match, string.lower, string.upper, math.floor, math.min, math.max
-  concat, sort, unpack_ = table.concat, table.sort, unpack
+  concat, sort = table.concat, table.sort
 end
 
 local TWO53 = 9007199254740992
@@ -1248,6 +1248,10 @@ end
 
 local function log_evaluate(p, req, bytes, expire_at, now)
   local view = bytes and log_parse(bytes)
+  local summary = { total_units = 0, expire_at = expire_at }
+  if view then
+    summary = { total_units = view.total_units, newest = view.last_time, expire_at = expire_at }
+  end
   if req.mode == REFUND then
     local kept, changed = {}, false
     if view then
@@ -1255,10 +1259,6 @@ local function log_evaluate(p, req, bytes, expire_at, now)
     end
     local needs_ttl = bytes ~= nil and expire_at == nil and #kept > 0
     if not changed and not needs_ttl then
-      local summary = { total_units = 0, expire_at = expire_at }
-      if view then
-        summary = { total_units = view.total_units, newest = view.last_time, expire_at = expire_at }
-      end
       local r = log_decide(entries(view), summary, now, p, PEEK)
       return refund_reply(r), nil
     end
@@ -1270,10 +1270,6 @@ local function log_evaluate(p, req, bytes, expire_at, now)
     local at = expiry_after_write(newest, p.window, expire_at, total > 0)
     local r = log_decide(list_entries(kept), { total_units = total, newest = newest, expire_at = at }, now, p, PEEK)
     return refund_reply(r), log_rebuild(kept, at)
-  end
-  local summary = { total_units = 0, expire_at = expire_at }
-  if view then
-    summary = { total_units = view.total_units, newest = view.last_time, expire_at = expire_at }
   end
   local r, change = log_decide(entries(view), summary, now, p, req)
   if change then

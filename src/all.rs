@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
 
-use crate::args::{self, MAX_ALL_KEYS};
+use crate::args::{self, MAX_ALL_ARGS};
 use crate::command::{now, signal, string_bytes};
 use crate::error::Error;
 use crate::limiter::{self, Found};
@@ -66,23 +66,14 @@ fn report_keys(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString]) {
     }
 }
 
-/// One spec has at most 4 words and options at most 3: anything longer is not a valid call.
-const MAX_ARGS: usize = 2 + MAX_ALL_KEYS * 5 + 3;
-
 fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString]) -> Result<stats::Outcome, Error> {
     let [_, numkeys, rest @ ..] = argv else { return Err(Error::WrongArity) };
-    if argv.len() > MAX_ARGS {
+    if argv.len() > MAX_ALL_ARGS {
         return Err(Error::TooManyArguments);
     }
-    let keys = args::numkeys(string_bytes(*numkeys)?, rest.len())?;
-    let (key_names, spec_args) = rest.split_at(keys);
-    let spec_args = spec_args.iter().map(|a| string_bytes(*a)).collect::<Result<Vec<_>, _>>()?;
-    let call = args::parse_all(keys, &spec_args)?;
-    // Two specs on one key would each write it, and one charge would overwrite the other.
-    let names = key_names.iter().map(|k| string_bytes(*k)).collect::<Result<Vec<_>, _>>()?;
-    if names.iter().enumerate().any(|(i, n)| names.iter().skip(i + 1).any(|m| m == n)) {
-        return Err(Error::DuplicateKey);
-    }
+    let words = rest.iter().map(|a| string_bytes(*a)).collect::<Result<Vec<_>, _>>()?;
+    let (keys, call) = args::all_call(string_bytes(*numkeys)?, &words)?;
+    let key_names = rest.get(..keys).unwrap_or_default();
     let now = now()?;
 
     let open = key_names.iter().map(|k| OpenKey::open(ctx, *k)).collect::<Result<Vec<_>, _>>()?;

@@ -106,6 +106,24 @@ pub fn numkeys(arg: &[u8], args_after: usize) -> Result<usize, Error> {
     }
 }
 
+/// The most words an RL.ALL call can have, its name included (one spec has at most 4 words,
+/// the options at most 3): anything longer is not a valid call.
+pub const MAX_ALL_ARGS: usize = 2 + MAX_ALL_KEYS * 5 + 3;
+
+/// RL.ALL's call from `numkeys key [key ...] spec [spec ...] [options]` (`numkeys` and the
+/// words after it), checked in the command's order: the number of keys, the specs, then the
+/// keys distinct (two specs on one key would each write it, and one charge would overwrite
+/// the other). Returns the number of keys with the call.
+pub fn all_call(numkeys_arg: &[u8], rest: &[&[u8]]) -> Result<(usize, AllCall), Error> {
+    let keys = numkeys(numkeys_arg, rest.len())?;
+    let (names, spec_args) = rest.split_at(keys);
+    let call = parse_all(keys, spec_args)?;
+    if names.iter().enumerate().any(|(i, n)| names.iter().skip(i + 1).any(|m| m == n)) {
+        return Err(Error::DuplicateKey);
+    }
+    Ok((keys, call))
+}
+
 /// RL.ALL's arguments after its keys: `keys` specs, then `[COST n] [PEEK]`.
 pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
     let mut specs = Vec::with_capacity(keys);

@@ -212,15 +212,11 @@ fn rust_single(kind: Kind, words: &[Vec<u8>], found: Option<Found<'_>>, now: Mil
 }
 
 fn rust_all(names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], now: Millis) -> Answer {
-    let args: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
-    if 2 + names.len() + args.len() > 2 + args::MAX_ALL_KEYS * 5 + 3 {
+    let rest: Vec<&[u8]> = names.iter().chain(words).map(Vec::as_slice).collect();
+    if 2 + rest.len() > args::MAX_ALL_ARGS {
         return Err(crate::error::Error::TooManyArguments.message());
     }
-    let keys = args::numkeys(names.len().to_string().as_bytes(), names.len() + args.len()).map_err(|e| e.message())?;
-    let call = args::parse_all(keys, &args).map_err(|e| e.message())?;
-    if names.iter().enumerate().any(|(i, n)| names.iter().skip(i + 1).any(|m| m == n)) {
-        return Err(crate::error::Error::DuplicateKey.message());
-    }
+    let (_, call) = args::all_call(names.len().to_string().as_bytes(), &rest).map_err(|e| e.message())?;
     let out = limiter::evaluate_all(&call.specs, founds, now, call.request).map_err(|e| e.message())?;
     Ok((out.reply.to_vec(), out.writes.iter().map(|(i, w)| (*i, from_rust(w))).collect()))
 }

@@ -1320,8 +1320,11 @@ local function evaluate(call, bytes, expire_at, now)
       write = { value = true, bytes = encode(spec.kind, state), expire_at = at }
     end
   end
-  if write == nil and expire_at then
-    local cap = expire_at - now
+  -- The limiter is empty once its key expires, whether this call set the expiry or an
+  -- earlier one did: no wait goes past it.
+  local gone_at = write and write.expire_at or expire_at
+  if gone_at then
+    local cap = gone_at - now
     if r[4] > cap then
       r[4] = cap
     end

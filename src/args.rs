@@ -4,9 +4,9 @@
 use crate::algo::fixed::WindowParams;
 use crate::algo::gcra::ThrottleParams;
 use crate::algo::token::TokenParams;
-use crate::algo::{Millis, Mode, Request};
+use crate::algo::{Algorithm, Millis, Mode, Request};
 use crate::codec::text::parse_u128;
-use crate::codec::Kind;
+use crate::command::{Command, MAX_KEYS};
 use crate::error::Error;
 
 /// An algorithm with its parameters.
@@ -28,31 +28,30 @@ pub struct Call {
 
 const MAX_INT: u64 = i64::MAX as u64;
 
-/// Parses the arguments of `kind`'s command that follow the key.
-pub fn parse(kind: Kind, args: &[&[u8]]) -> Result<Call, Error> {
-    let (spec, options) = spec_of(kind, args)?;
+/// Parses the arguments of `algorithm`'s command that follow the key.
+pub fn parse(algorithm: Algorithm, args: &[&[u8]]) -> Result<Call, Error> {
+    let (spec, options) = spec_of(algorithm, args)?;
     Ok(Call { spec, request: options_of(options)? })
 }
 
-/// `kind`'s parameters at the start of `args`, and what follows them.
-fn spec_of<'a, 'b>(kind: Kind, args: &'a [&'b [u8]]) -> Result<(Spec, &'a [&'b [u8]]), Error> {
-    Ok(match kind {
-        Kind::Token | Kind::Leaky => {
+/// `algorithm`'s parameters at the start of `args`, and what follows them.
+fn spec_of<'a, 'b>(algorithm: Algorithm, args: &'a [&'b [u8]]) -> Result<(Spec, &'a [&'b [u8]]), Error> {
+    Ok(match algorithm {
+        Algorithm::Token | Algorithm::Leaky => {
             let [capacity, rate, period, options @ ..] = args else { return Err(Error::WrongArity) };
             let p = TokenParams {
                 capacity: positive(capacity, "capacity")?,
                 rate: positive(rate, "rate")?,
                 period: duration(period, "period")?,
             };
-            (if kind == Kind::Leaky { Spec::Leaky(p) } else { Spec::Token(p) }, options)
+            (if algorithm == Algorithm::Leaky { Spec::Leaky(p) } else { Spec::Token(p) }, options)
         }
-        Kind::Throttle => return Err(Error::Server("CL.THROTTLE has its own arguments")),
-        Kind::Fixed | Kind::Sliding | Kind::Log => {
+        Algorithm::Fixed | Algorithm::Sliding | Algorithm::Log => {
             let [limit, window, options @ ..] = args else { return Err(Error::WrongArity) };
             let p = WindowParams { limit: positive(limit, "limit")?, window: duration(window, "window")? };
-            let spec = match kind {
-                Kind::Fixed => Spec::Fixed(p),
-                Kind::Sliding => Spec::Sliding(p),
+            let spec = match algorithm {
+                Algorithm::Fixed => Spec::Fixed(p),
+                Algorithm::Sliding => Spec::Sliding(p),
                 _ => Spec::Log(p),
             };
             (spec, options)
@@ -88,9 +87,6 @@ pub fn parse_throttle(args: &[&[u8]]) -> Result<ThrottleCall, Error> {
     Ok(ThrottleCall { params, quantity })
 }
 
-/// The most keys one RL.ALL call takes.
-pub const MAX_ALL_KEYS: usize = 16;
-
 /// A parsed RL.ALL call: one spec per key, in key order, and the request for all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllCall {
@@ -101,14 +97,14 @@ pub struct AllCall {
 /// The number of keys of an RL.ALL call (its first argument), checked against the arguments.
 pub fn numkeys(arg: &[u8], args_after: usize) -> Result<usize, Error> {
     match parse_u128(arg) {
-        Some(n) if n >= 1 && n <= MAX_ALL_KEYS as u128 && n as usize <= args_after => Ok(n as usize),
+        Some(n) if n >= 1 && n <= MAX_KEYS as u128 && n as usize <= args_after => Ok(n as usize),
         _ => Err(Error::NumKeys),
     }
 }
 
 /// The most words an RL.ALL call can have, its name included (one spec has at most 4 words,
 /// the options at most 3): anything longer is not a valid call.
-pub const MAX_ALL_ARGS: usize = 2 + MAX_ALL_KEYS * 5 + 3;
+pub const MAX_ALL_ARGS: usize = 2 + MAX_KEYS * 5 + 3;
 
 /// RL.ALL's call from `numkeys key [key ...] spec [spec ...] [options]` (`numkeys` and the
 /// words after it), checked in the command's order: the number of keys, the specs, then the
@@ -128,7 +124,7 @@ pub fn all_call(numkeys_arg: &[u8], rest: &[&[u8]]) -> Result<(usize, AllCall), 
 pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
     let mut specs = Vec::with_capacity(keys);
     while let [name, rest @ ..] = args {
-        let Some(kind) = algorithm(name) else {
+        let Some(algorithm) = algorithm_named(name) else {
             // Options start here: fewer specs than keys is a count error, not an unknown name.
             if specs.len() < keys && !is_option(name) {
                 return Err(Error::UnknownAlgorithm(name.to_vec(), specs.len() + 1));
@@ -137,11 +133,11 @@ pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
         };
         if specs.len() == keys {
             // One spec more than keys: count them all for the message.
-            let extra = args.iter().filter(|a| algorithm(a).is_some()).count();
+            let extra = args.iter().filter(|a| algorithm_named(a).is_some()).count();
             return Err(Error::SpecCount(keys, keys + extra));
         }
         let (spec, after) =
-            spec_of(kind, rest).map_err(|e| if e == Error::WrongArity { Error::SpecCount(keys, specs.len()) } else { e })?;
+            spec_of(algorithm, rest).map_err(|e| if e == Error::WrongArity { Error::SpecCount(keys, specs.len()) } else { e })?;
         specs.push(spec);
         args = after;
     }
@@ -156,11 +152,21 @@ pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
     }
 }
 
-/// The algorithm a spec names, in any case.
-fn algorithm(name: &[u8]) -> Option<Kind> {
-    [("FIXED", Kind::Fixed), ("SLIDING", Kind::Sliding), ("LOG", Kind::Log), ("TOKEN", Kind::Token), ("LEAKY", Kind::Leaky)]
-        .into_iter()
-        .find_map(|(n, k)| name.eq_ignore_ascii_case(n.as_bytes()).then_some(k))
+/// The algorithm a spec names (its command's name without `RL.`), in any case.
+fn algorithm_named(name: &[u8]) -> Option<Algorithm> {
+    Algorithm::ALL.into_iter().find(|a| name.eq_ignore_ascii_case(Command::spec_name(*a)))
+}
+
+impl Spec {
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            Spec::Fixed(_) => Algorithm::Fixed,
+            Spec::Sliding(_) => Algorithm::Sliding,
+            Spec::Log(_) => Algorithm::Log,
+            Spec::Token(_) => Algorithm::Token,
+            Spec::Leaky(_) => Algorithm::Leaky,
+        }
+    }
 }
 
 fn is_option(name: &[u8]) -> bool {
@@ -253,9 +259,9 @@ fn duration(arg: &[u8], name: &'static str) -> Result<Millis, Error> {
 mod tests {
     use super::*;
 
-    fn p(kind: Kind, args: &[&str]) -> Result<Call, String> {
+    fn p(algorithm: Algorithm, args: &[&str]) -> Result<Call, String> {
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        parse(kind, &args).map_err(|e| e.message())
+        parse(algorithm, &args).map_err(|e| e.message())
     }
 
     #[test]
@@ -280,65 +286,65 @@ mod tests {
 
     #[test]
     fn bad_durations_name_the_argument() {
-        assert_eq!(p(Kind::Fixed, &["10", "abc"]).unwrap_err(), "ERR invalid duration 'abc' for window");
-        assert_eq!(p(Kind::Fixed, &["10", "1.5s"]).unwrap_err(), "ERR invalid duration '1.5s' for window");
-        assert_eq!(p(Kind::Fixed, &["10", "s"]).unwrap_err(), "ERR invalid duration 's' for window");
-        assert_eq!(p(Kind::Fixed, &["10", "5sm"]).unwrap_err(), "ERR invalid duration '5sm' for window");
-        assert_eq!(p(Kind::Fixed, &["10", "5x"]).unwrap_err(), "ERR invalid duration '5x' for window");
-        assert_eq!(p(Kind::Fixed, &["10", "-5"]).unwrap_err(), "ERR invalid duration '-5' for window");
-        assert_eq!(p(Kind::Fixed, &["10", "0s"]).unwrap_err(), "ERR window must be at least 1 ms");
-        assert_eq!(p(Kind::Token, &["1", "1", "106751991168d"]).unwrap_err(), "ERR period must be at most 9223372036854775807");
+        assert_eq!(p(Algorithm::Fixed, &["10", "abc"]).unwrap_err(), "ERR invalid duration 'abc' for window");
+        assert_eq!(p(Algorithm::Fixed, &["10", "1.5s"]).unwrap_err(), "ERR invalid duration '1.5s' for window");
+        assert_eq!(p(Algorithm::Fixed, &["10", "s"]).unwrap_err(), "ERR invalid duration 's' for window");
+        assert_eq!(p(Algorithm::Fixed, &["10", "5sm"]).unwrap_err(), "ERR invalid duration '5sm' for window");
+        assert_eq!(p(Algorithm::Fixed, &["10", "5x"]).unwrap_err(), "ERR invalid duration '5x' for window");
+        assert_eq!(p(Algorithm::Fixed, &["10", "-5"]).unwrap_err(), "ERR invalid duration '-5' for window");
+        assert_eq!(p(Algorithm::Fixed, &["10", "0s"]).unwrap_err(), "ERR window must be at least 1 ms");
+        assert_eq!(p(Algorithm::Token, &["1", "1", "106751991168d"]).unwrap_err(), "ERR period must be at most 9223372036854775807");
         assert_eq!(
-            p(Kind::Fixed, &["10", "9223372036854775807"]).map(|c| c.spec),
+            p(Algorithm::Fixed, &["10", "9223372036854775807"]).map(|c| c.spec),
             Ok(Spec::Fixed(WindowParams { limit: 10, window: MAX_INT }))
         );
     }
 
     #[test]
     fn integers_are_positive_and_at_most_2_63_minus_1() {
-        assert_eq!(p(Kind::Fixed, &["0", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
-        assert_eq!(p(Kind::Fixed, &["-1", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
-        assert_eq!(p(Kind::Fixed, &["x", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
-        assert_eq!(p(Kind::Fixed, &["9223372036854775808", "1s"]).unwrap_err(), "ERR limit must be at most 9223372036854775807");
-        assert_eq!(p(Kind::Token, &["5", "0", "1s"]).unwrap_err(), "ERR rate must be a positive integer");
-        assert_eq!(p(Kind::Token, &["0", "1", "1s"]).unwrap_err(), "ERR capacity must be a positive integer");
+        assert_eq!(p(Algorithm::Fixed, &["0", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(p(Algorithm::Fixed, &["-1", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(p(Algorithm::Fixed, &["x", "1s"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(p(Algorithm::Fixed, &["9223372036854775808", "1s"]).unwrap_err(), "ERR limit must be at most 9223372036854775807");
+        assert_eq!(p(Algorithm::Token, &["5", "0", "1s"]).unwrap_err(), "ERR rate must be a positive integer");
+        assert_eq!(p(Algorithm::Token, &["0", "1", "1s"]).unwrap_err(), "ERR capacity must be a positive integer");
         assert_eq!(
-            p(Kind::Fixed, &["9223372036854775807", "1s"]).unwrap().spec,
+            p(Algorithm::Fixed, &["9223372036854775807", "1s"]).unwrap().spec,
             Spec::Fixed(WindowParams { limit: MAX_INT, window: 1000 })
         );
     }
 
     #[test]
     fn options_in_any_order_and_case_once_each() {
-        let call = p(Kind::Log, &["5", "1s", "peek", "cOsT", "3"]).unwrap();
+        let call = p(Algorithm::Log, &["5", "1s", "peek", "cOsT", "3"]).unwrap();
         assert_eq!(call.request, Request::take(3, true));
-        assert_eq!(p(Kind::Log, &["5", "1s"]).unwrap().request, Request::take(1, false));
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "FOO"]).unwrap_err(), "ERR syntax error, unknown option 'FOO'");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "COST"]).unwrap_err(), "ERR syntax error, COST needs a value");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "COST", "0"]).unwrap_err(), "ERR COST must be a positive integer");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "COST", "1", "COST", "2"]).unwrap_err(), "ERR syntax error, COST given more than once");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "PEEK", "peek"]).unwrap_err(), "ERR syntax error, PEEK given more than once");
+        assert_eq!(p(Algorithm::Log, &["5", "1s"]).unwrap().request, Request::take(1, false));
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "FOO"]).unwrap_err(), "ERR syntax error, unknown option 'FOO'");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "COST"]).unwrap_err(), "ERR syntax error, COST needs a value");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "COST", "0"]).unwrap_err(), "ERR COST must be a positive integer");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "COST", "1", "COST", "2"]).unwrap_err(), "ERR syntax error, COST given more than once");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "PEEK", "peek"]).unwrap_err(), "ERR syntax error, PEEK given more than once");
     }
 
     #[test]
     fn refund_stands_alone_and_force_goes_without_peek() {
-        let refund = p(Kind::Token, &["5", "1", "1s", "refund", "3"]).unwrap().request;
+        let refund = p(Algorithm::Token, &["5", "1", "1s", "refund", "3"]).unwrap().request;
         assert_eq!(refund, Request { cost: 3, peek: false, mode: Mode::Refund });
-        let force = p(Kind::Fixed, &["5", "1s", "FORCE", "COST", "9"]).unwrap().request;
+        let force = p(Algorithm::Fixed, &["5", "1s", "FORCE", "COST", "9"]).unwrap().request;
         assert_eq!(force, Request { cost: 9, peek: false, mode: Mode::Force });
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "force"]).unwrap().request, Request { cost: 1, peek: false, mode: Mode::Force });
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "force"]).unwrap().request, Request { cost: 1, peek: false, mode: Mode::Force });
         let conflict = "ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE";
         for extra in [&["COST", "1"][..], &["PEEK"], &["FORCE"]] {
             let mut args = vec!["5", "1s", "REFUND", "2"];
             args.extend(extra);
-            assert_eq!(p(Kind::Log, &args).unwrap_err(), conflict, "{extra:?}");
+            assert_eq!(p(Algorithm::Log, &args).unwrap_err(), conflict, "{extra:?}");
         }
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "FORCE", "PEEK"]).unwrap_err(), "ERR syntax error, FORCE cannot be combined with PEEK");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "REFUND"]).unwrap_err(), "ERR syntax error, REFUND needs a value");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "REFUND", "0"]).unwrap_err(), "ERR REFUND must be a positive integer");
-        assert_eq!(p(Kind::Fixed, &["5", "1s", "FORCE", "FORCE"]).unwrap_err(), "ERR syntax error, FORCE given more than once");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "FORCE", "PEEK"]).unwrap_err(), "ERR syntax error, FORCE cannot be combined with PEEK");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "REFUND"]).unwrap_err(), "ERR syntax error, REFUND needs a value");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "REFUND", "0"]).unwrap_err(), "ERR REFUND must be a positive integer");
+        assert_eq!(p(Algorithm::Fixed, &["5", "1s", "FORCE", "FORCE"]).unwrap_err(), "ERR syntax error, FORCE given more than once");
         assert_eq!(
-            p(Kind::Fixed, &["5", "1s", "REFUND", "1", "REFUND", "1"]).unwrap_err(),
+            p(Algorithm::Fixed, &["5", "1s", "REFUND", "1", "REFUND", "1"]).unwrap_err(),
             "ERR syntax error, REFUND given more than once"
         );
     }
@@ -382,7 +388,7 @@ mod tests {
 
     #[test]
     fn too_few_arguments_is_wrong_arity() {
-        assert_eq!(p(Kind::Fixed, &["5"]), Err(Error::WrongArity.message()));
-        assert_eq!(p(Kind::Token, &["5", "1"]), Err(Error::WrongArity.message()));
+        assert_eq!(p(Algorithm::Fixed, &["5"]), Err(Error::WrongArity.message()));
+        assert_eq!(p(Algorithm::Token, &["5", "1"]), Err(Error::WrongArity.message()));
     }
 }

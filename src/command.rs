@@ -1,134 +1,349 @@
-//! The path of every RL command: argv -> typed call -> (stored state, now) -> pure decision
-//! -> (write in place + replicate the effect) -> reply.
+//! Every command the module registers, described once. Registration, flags, ACL categories,
+//! key positions, `COMMAND DOCS`, the `INFO ratelimit` fields and the keyspace events all come
+//! from [`Command::describe`]: adding a command is a variant and its row (the compiler refuses
+//! a variant without one), its dispatch arm in `lib.rs`, and its own files.
+//!
+//! Pure data: this file imports nothing of the crate but the algorithms' names, so every layer
+//! may name a command.
 
-use std::os::raw::c_int;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ffi::CStr;
+use std::fmt;
 
-use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
+use crate::algo::Algorithm;
 
-use crate::algo::Millis;
-use crate::codec::Kind;
-use crate::error::Error;
-use crate::store::key::{Current, OpenKey};
-use crate::store::replicate::replicate;
-use crate::{args, limiter, reply, stats};
-
-/// More arguments than any valid call has: the rest cannot be valid options.
-const MAX_ARGS: usize = 16;
-
-/// The entry point Redis calls. A panic here would abort the whole server, so the body runs
-/// under `catch_unwind` and a panic becomes an error reply (and a line in the server log).
-pub fn entry(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int, kind: Kind) -> c_int {
-    guarded(ctx, argv, argc, kind, |argv| run(ctx, argv, kind))
-}
-
-/// Runs `body` on the call's arguments under `catch_unwind`, counts the outcome under `kind`
-/// in INFO, and answers an error reply for an error or a panic.
-pub(crate) fn guarded(
-    ctx: *mut RedisModuleCtx,
-    argv: *mut *mut RedisModuleString,
-    argc: c_int,
-    kind: Kind,
-    body: impl FnOnce(&[*mut RedisModuleString]) -> Result<stats::Outcome, Error>,
-) -> c_int {
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let argv: &[*mut RedisModuleString] = match usize::try_from(argc) {
-            // SAFETY: Redis passes argc valid string pointers in argv for this call.
-            Ok(n) if !argv.is_null() => unsafe { std::slice::from_raw_parts(argv, n) },
-            _ => &[],
-        };
-        body(argv)
-    }));
-    match outcome {
-        Ok(Ok(ended)) => {
-            stats::record(kind, ended);
-            raw::REDISMODULE_OK as c_int
+/// Declares the enum and [`Command::ALL`] from one list, so that the two cannot differ.
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident,)*) => {
+        /// A command of the module.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Command {
+            $($(#[$doc])* $variant,)*
         }
-        Ok(Err(e)) => {
-            stats::record(kind, stats::Outcome::Error);
-            reply::send_error(ctx, &e)
+
+        impl Command {
+            /// Every command, in registration (and `INFO`) order; `ALL[c as usize] == c`.
+            pub const ALL: [Command; [$(Command::$variant),*].len()] = [$(Command::$variant),*];
         }
-        Err(_) => {
-            stats::record(kind, stats::Outcome::Error);
-            reply::send_error(ctx, &Error::Server("internal error in the ratelimit module (see the server log)"))
-        }
-    }
-}
-
-fn run(ctx: *mut RedisModuleCtx, argv: &[*mut RedisModuleString], kind: Kind) -> Result<stats::Outcome, Error> {
-    let [_, key_name, rest @ ..] = argv else { return Err(Error::WrongArity) };
-    if rest.len() > MAX_ARGS {
-        return Err(Error::TooManyArguments);
-    }
-    let args: [&[u8]; MAX_ARGS] = argument_bytes(rest)?;
-    let call = args::parse(kind, args.get(..rest.len()).unwrap_or_default())?;
-    let now = now()?;
-
-    let key = OpenKey::open(ctx, *key_name)?;
-    let found = key.read()?;
-    let current = found.map(Current::from);
-    let outcome = limiter::evaluate(&call, found, now)?;
-    if let Some(write) = &outcome.write {
-        key.apply(write, current)?;
-        replicate(ctx, *key_name, write)?;
-        signal(ctx, *key_name, kind)?;
-    }
-    drop(key);
-    reply::send(ctx, &outcome.reply)?;
-    Ok(match (call.request.peek, outcome.reply.allowed) {
-        (true, _) => stats::Outcome::Peeked,
-        (false, true) => stats::Outcome::Allowed,
-        (false, false) => stats::Outcome::Denied,
-    })
-}
-
-/// The bytes of the first `N` of `args` (the callers check there are no more), without
-/// allocating: the slots after `args.len()` stay empty.
-pub(crate) fn argument_bytes<'a, const N: usize>(args: &[*mut RedisModuleString]) -> Result<[&'a [u8]; N], Error> {
-    let mut bytes: [&[u8]; N] = [&[]; N];
-    for (slot, arg) in bytes.iter_mut().zip(args) {
-        *slot = string_bytes(*arg)?;
-    }
-    Ok(bytes)
-}
-
-/// The bytes of a command argument, valid for the whole call.
-pub(crate) fn string_bytes<'a>(s: *mut RedisModuleString) -> Result<&'a [u8], Error> {
-    let ptr_len = api!(RedisModule_StringPtrLen);
-    let mut len = 0usize;
-    // SAFETY: s is an argument of the running command; Redis keeps it alive for the call.
-    let ptr = unsafe { ptr_len(s, &mut len) };
-    if ptr.is_null() || len == 0 {
-        return Ok(&[]);
-    }
-    // SAFETY: ptr points at len bytes owned by the argument, alive for the call.
-    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
-}
-
-/// The server's clock, in Unix milliseconds.
-pub(crate) fn now() -> Result<Millis, Error> {
-    let milliseconds = api!(RedisModule_Milliseconds);
-    // SAFETY: no arguments; reads the server's clock.
-    Ok(unsafe { milliseconds() }.max(0) as Millis)
-}
-
-/// What a built-in write does after changing a key: invalidate WATCH and client-side caches,
-/// and publish a keyspace event (`rl.fixed`, ...) to those who subscribed.
-pub(crate) fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, kind: Kind) -> Result<(), Error> {
-    let modified = api!(RedisModule_SignalModifiedKey);
-    let notify = api!(RedisModule_NotifyKeyspaceEvent);
-    let event: &[u8] = match kind {
-        Kind::Fixed => b"rl.fixed\0",
-        Kind::Sliding => b"rl.sliding\0",
-        Kind::Log => b"rl.log\0",
-        Kind::Token => b"rl.token\0",
-        Kind::Leaky => b"rl.leaky\0",
-        Kind::Throttle => b"rl.throttle\0",
     };
-    // SAFETY: ctx and key belong to the running command; event is NUL-terminated.
-    unsafe {
-        modified(ctx, key);
-        notify(ctx, raw::REDISMODULE_NOTIFY_STRING, event.as_ptr().cast(), key);
+}
+
+commands! {
+    Fixed,
+    Sliding,
+    Log,
+    Token,
+    Leaky,
+    /// RL.ALL: several limiters, all or nothing.
+    All,
+    /// CL.THROTTLE: redis-cell's command, for its users to switch modules without a client change.
+    Throttle,
+}
+
+/// The most keys one RL.ALL call takes.
+pub const MAX_KEYS: usize = 16;
+
+/// Where a command's keys are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// One key, at position 1 (first = last = step = 1), so cluster routing and ACL key
+    /// patterns apply as for any single-key command.
+    First,
+    /// `numkeys` at position 1, then that many keys: declared by a key spec (ACL, COMMAND
+    /// DOCS/GETKEYS) and through the getkeys API (Redis 7.0's cluster slot check uses only
+    /// that, or first/last/step, which cannot describe numkeys; Redis 6.2 uses it for ACL key
+    /// patterns too).
+    NumKeys,
+}
+
+/// The type of an argument, as `COMMAND DOCS` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgType {
+    Key,
+    Integer,
+    String,
+    /// A bare word (`PEEK`).
+    PureToken,
+}
+
+/// One argument in `COMMAND DOCS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg {
+    pub name: &'static CStr,
+    pub kind: ArgType,
+    /// The word that introduces it (`COST n`).
+    pub token: Option<&'static CStr>,
+    pub optional: bool,
+    pub multiple: bool,
+    /// How redis-cli shows it, where its name would not say enough.
+    pub display: Option<&'static CStr>,
+}
+
+impl Arg {
+    const fn new(name: &'static CStr, kind: ArgType) -> Arg {
+        Arg { name, kind, token: None, optional: false, multiple: false, display: None }
     }
-    Ok(())
+
+    const fn optional(self) -> Arg {
+        Arg { optional: true, ..self }
+    }
+
+    const fn multiple(self) -> Arg {
+        Arg { multiple: true, ..self }
+    }
+
+    /// An optional argument introduced by `token`.
+    const fn option(name: &'static CStr, token: &'static CStr, kind: ArgType) -> Arg {
+        Arg { token: Some(token), optional: true, ..Arg::new(name, kind) }
+    }
+}
+
+/// What `COMMAND DOCS` and `COMMAND INFO` show of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Docs {
+    pub summary: &'static CStr,
+    pub complexity: &'static CStr,
+    /// Redis's arity: negative, the fewest words of a call, the name included.
+    pub arity: i32,
+    /// The arguments after the name, keys included.
+    pub args: &'static [Arg],
+}
+
+/// Everything the module tells the server and its users about a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Description {
+    /// The name as registered (Redis matches it in any case); errors show it in upper case.
+    pub name: &'static CStr,
+    /// `RedisModule_CreateCommand`'s flags. `fast` (no worse than O(log N)) where it holds;
+    /// the built-in ACL categories follow from them (`@write`, and `@fast` or `@slow`).
+    pub flags: &'static CStr,
+    pub keys: Keys,
+    pub docs: Docs,
+    /// The prefix of its `INFO ratelimit` fields (`fixed` gives `ratelimit_fixed_calls`, ...).
+    pub info: &'static CStr,
+    /// The keyspace event of a key it writes (None: RL.ALL, which signals each key with its
+    /// algorithm's event).
+    pub event: Option<&'static CStr>,
+    /// Whether the module loads without it when another module registered the name first
+    /// (redis-cell's CL.THROTTLE).
+    pub optional: bool,
+}
+
+const KEY: Arg = Arg::new(c"key", ArgType::Key);
+const LIMIT: Arg = Arg::new(c"limit", ArgType::Integer);
+const WINDOW: Arg = Arg::new(c"window", ArgType::String);
+const CAPACITY: Arg = Arg::new(c"capacity", ArgType::Integer);
+const RATE: Arg = Arg::new(c"rate", ArgType::Integer);
+const PERIOD: Arg = Arg::new(c"period", ArgType::String);
+const COST: Arg = Arg::option(c"cost", c"COST", ArgType::Integer);
+const PEEK: Arg = Arg::option(c"peek", c"PEEK", ArgType::PureToken);
+const FORCE: Arg = Arg::option(c"force", c"FORCE", ArgType::PureToken);
+// REFUND n stands alone (the parser enforces it); listed as one more optional argument.
+const REFUND: Arg = Arg::option(c"refund", c"REFUND", ArgType::Integer);
+
+const WINDOW_ARGS: &[Arg] = &[KEY, LIMIT, WINDOW, COST, PEEK, FORCE, REFUND];
+const BUCKET_ARGS: &[Arg] = &[KEY, CAPACITY, RATE, PERIOD, COST, PEEK, FORCE, REFUND];
+/// key + limit + window at least; options may follow.
+const WINDOW_ARITY: i32 = -4;
+const BUCKET_ARITY: i32 = -5;
+const ONE_KEY_WRITE: &CStr = c"write deny-oom fast";
+
+/// The rows of the table, one per command.
+const FIXED: Description = Description {
+    name: c"rl.fixed",
+    flags: ONE_KEY_WRITE,
+    keys: Keys::First,
+    docs: Docs {
+        summary: c"Fixed window rate limit (epoch-aligned): admits a request of COST units if the window's count allows it.",
+        complexity: c"O(1)",
+        arity: WINDOW_ARITY,
+        args: WINDOW_ARGS,
+    },
+    info: c"fixed",
+    event: Some(c"rl.fixed"),
+    optional: false,
+};
+
+const SLIDING: Description = Description {
+    name: c"rl.sliding",
+    flags: ONE_KEY_WRITE,
+    keys: Keys::First,
+    docs: Docs {
+        summary: c"Sliding window counter rate limit: the previous window weighted by its overlap, compared exactly.",
+        complexity: c"O(1)",
+        arity: WINDOW_ARITY,
+        args: WINDOW_ARGS,
+    },
+    info: c"sliding",
+    event: Some(c"rl.sliding"),
+    optional: false,
+};
+
+const LOG: Description = Description {
+    name: c"rl.log",
+    // It may walk its entries: not `fast`.
+    flags: c"write deny-oom",
+    keys: Keys::First,
+    docs: Docs {
+        summary: c"Exact sliding window log rate limit: counts every request of the last window.",
+        complexity: c"O(1) amortized when admitted; O(N) when denied, N the requests logged in the window.",
+        arity: WINDOW_ARITY,
+        args: WINDOW_ARGS,
+    },
+    info: c"log",
+    event: Some(c"rl.log"),
+    optional: false,
+};
+
+const TOKEN: Description = Description {
+    name: c"rl.token",
+    flags: ONE_KEY_WRITE,
+    keys: Keys::First,
+    docs: Docs {
+        summary: c"Token bucket rate limit: CAPACITY tokens, refilled continuously with RATE tokens per PERIOD.",
+        complexity: c"O(1)",
+        arity: BUCKET_ARITY,
+        args: BUCKET_ARGS,
+    },
+    info: c"token",
+    event: Some(c"rl.token"),
+    optional: false,
+};
+
+const LEAKY: Description = Description {
+        name: c"rl.leaky",
+        flags: ONE_KEY_WRITE,
+        keys: Keys::First,
+        docs: Docs {
+            summary: c"Leaky bucket as a queue (traffic shaping): admits up to CAPACITY queued units draining at RATE per PERIOD, and replies with the delay before the request may proceed.",
+            complexity: c"O(1)",
+            arity: BUCKET_ARITY,
+            args: BUCKET_ARGS,
+        },
+        info: c"leaky",
+        event: Some(c"rl.leaky"),
+        optional: false,
+};
+
+const ALL: Description = Description {
+    name: c"rl.all",
+    // O(N) in its keys: not `fast`.
+    flags: c"write deny-oom getkeys-api",
+    keys: Keys::NumKeys,
+    docs: Docs {
+        summary:
+            c"Several rate limits, all or nothing: admitted only if every limiter admits, then every one is charged; otherwise none is.",
+        complexity: c"O(N) for N keys, plus each algorithm's own cost.",
+        // numkeys, a key and a spec of at least 3 words.
+        arity: -6,
+        args: &[
+            Arg::new(c"numkeys", ArgType::Integer),
+            KEY.multiple(),
+            Arg {
+                display: Some(c"FIXED|SLIDING|LOG limit window | TOKEN|LEAKY capacity rate period"),
+                ..Arg::new(c"spec", ArgType::String).multiple()
+            },
+            COST,
+            PEEK,
+        ],
+    },
+    info: c"all",
+    event: None,
+    optional: false,
+};
+
+const THROTTLE: Description = Description {
+        name: c"cl.throttle",
+        flags: ONE_KEY_WRITE,
+        keys: Keys::First,
+        docs: Docs {
+            summary: c"redis-cell's CL.THROTTLE (GCRA): admits QUANTITY (default 1) if a burst of MAX_BURST + 1 at COUNT_PER_PERIOD per PERIOD seconds allows it. Replies 0 when admitted, 1 when limited.",
+            complexity: c"O(1)",
+            arity: -5,
+            args: &[
+                KEY,
+                Arg::new(c"max_burst", ArgType::Integer),
+                Arg::new(c"count_per_period", ArgType::Integer),
+                Arg::new(c"period", ArgType::Integer),
+                // redis-cell's optional positional quantity.
+                Arg::new(c"quantity", ArgType::Integer).optional(),
+            ],
+        },
+        info: c"throttle",
+        event: Some(c"rl.throttle"),
+        optional: true,
+};
+
+impl Command {
+    pub const fn describe(self) -> &'static Description {
+        match self {
+            Command::Fixed => &FIXED,
+            Command::Sliding => &SLIDING,
+            Command::Log => &LOG,
+            Command::Token => &TOKEN,
+            Command::Leaky => &LEAKY,
+            Command::All => &ALL,
+            Command::Throttle => &THROTTLE,
+        }
+    }
+
+    /// The command that runs `algorithm` on one key.
+    pub const fn of(algorithm: Algorithm) -> Command {
+        match algorithm {
+            Algorithm::Fixed => Command::Fixed,
+            Algorithm::Sliding => Command::Sliding,
+            Algorithm::Log => Command::Log,
+            Algorithm::Token => Command::Token,
+            Algorithm::Leaky => Command::Leaky,
+        }
+    }
+
+    /// The name an RL.ALL spec gives `algorithm`: its command's name without `rl.` (`fixed`).
+    pub fn spec_name(algorithm: Algorithm) -> &'static [u8] {
+        let name = Command::of(algorithm).describe().name.to_bytes();
+        name.strip_prefix(b"rl.").unwrap_or(name)
+    }
+}
+
+/// The name as clients write it in errors: `RL.FIXED`.
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe().name.to_string_lossy().to_ascii_uppercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_declaration_order_with_distinct_names() {
+        for (i, c) in Command::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{c}");
+            let d = c.describe();
+            assert!(Command::ALL.iter().skip(i + 1).all(|o| o.describe().name != d.name && o.describe().info != d.info), "{c}");
+        }
+    }
+
+    #[test]
+    fn every_description_is_consistent() {
+        for c in Command::ALL {
+            let d = c.describe();
+            let flags = d.flags.to_str().expect("ASCII");
+            assert!(flags.split(' ').any(|f| f == "write") && flags.split(' ').any(|f| f == "deny-oom"), "{c}: {flags}");
+            // Redis asks a command for its keys only with getkeys-api, and numkeys needs it.
+            assert_eq!(flags.contains("getkeys-api"), d.keys == Keys::NumKeys, "{c}");
+            let required = d.docs.args.iter().filter(|a| !a.optional).count() as i32;
+            assert!(d.docs.arity < 0 && -d.docs.arity > required, "{c}: arity {} for {required} arguments", d.docs.arity);
+            assert_eq!(d.docs.args.first().map(|a| a.kind), Some(if d.keys == Keys::First { ArgType::Key } else { ArgType::Integer }));
+            assert_eq!(d.event.is_none(), c == Command::All, "{c}");
+        }
+    }
+
+    #[test]
+    fn names_in_errors_and_specs() {
+        assert_eq!(Command::Fixed.to_string(), "RL.FIXED");
+        assert_eq!(Command::Throttle.to_string(), "CL.THROTTLE");
+        let specs: Vec<&[u8]> = Algorithm::ALL.into_iter().map(Command::spec_name).collect();
+        assert_eq!(specs, [&b"fixed"[..], b"sliding", b"log", b"token", b"leaky"]);
+    }
 }

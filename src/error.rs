@@ -1,6 +1,8 @@
 //! Every error a client can see, with its exact message, in one place.
 
-use crate::codec::{Kind, StateError};
+use crate::algo::Algorithm;
+use crate::codec::StateError;
+use crate::command::{Command, MAX_KEYS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -33,7 +35,7 @@ pub enum Error {
     /// The key holds another Redis type.
     WrongType,
     /// The key holds a string this command cannot use.
-    State(Kind, StateError),
+    State(Command, StateError),
     /// The server lacks a module API this module needs, or refused a write.
     Server(&'static str),
 }
@@ -58,7 +60,7 @@ impl Error {
             Error::MissingValue(name) => format!("ERR syntax error, {name} needs a value"),
             Error::Conflict(a, b) => format!("ERR syntax error, {a} cannot be combined with {b}"),
             Error::NumKeys => {
-                format!("ERR numkeys must be an integer from 1 to {} and no more than the keys given", crate::args::MAX_ALL_KEYS)
+                format!("ERR numkeys must be an integer from 1 to {MAX_KEYS} and no more than the keys given")
             }
             Error::SpecCount(keys, specs) => format!(
                 "ERR RL.ALL needs one spec per key: {keys} key{}, {specs} spec{} given",
@@ -66,17 +68,25 @@ impl Error {
                 if *specs == 1 { "" } else { "s" }
             ),
             Error::UnknownAlgorithm(name, at) => {
-                format!("ERR unknown algorithm '{}' in spec {at} (FIXED, SLIDING, LOG, TOKEN or LEAKY)", printable(name))
+                format!("ERR unknown algorithm '{}' in spec {at} ({})", printable(name), spec_names())
             }
             Error::DuplicateKey => "ERR RL.ALL keys must be distinct (one limiter per key)".to_owned(),
             Error::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned(),
-            Error::State(kind, StateError::OtherCommand(other)) => {
-                format!("ERR key holds {} state, not {} state", other.command(), kind.command())
-            }
-            Error::State(kind, StateError::Unreadable) => format!("ERR key holds a value that is not {} state", kind.command()),
-            Error::State(kind, StateError::OutOfRange) => format!("ERR key holds {} state out of range", kind.command()),
+            Error::State(command, StateError::OtherCommand(other)) => format!("ERR key holds {other} state, not {command} state"),
+            Error::State(command, StateError::Unreadable) => format!("ERR key holds a value that is not {command} state"),
+            Error::State(command, StateError::OutOfRange) => format!("ERR key holds {command} state out of range"),
             Error::Server(what) => format!("ERR {what}"),
         }
+    }
+}
+
+/// The names an RL.ALL spec may start with: `FIXED, SLIDING, LOG, TOKEN or LEAKY`.
+fn spec_names() -> String {
+    let names: Vec<String> = Algorithm::ALL.iter().map(|a| String::from_utf8_lossy(Command::spec_name(*a)).to_ascii_uppercase()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -105,10 +115,10 @@ mod tests {
     #[test]
     fn state_errors_name_the_problem() {
         assert_eq!(
-            Error::State(Kind::Fixed, StateError::OtherCommand(Kind::Token)).message(),
+            Error::State(Command::Fixed, StateError::OtherCommand(Command::Token)).message(),
             "ERR key holds RL.TOKEN state, not RL.FIXED state"
         );
-        assert_eq!(Error::State(Kind::Log, StateError::Unreadable).message(), "ERR key holds a value that is not RL.LOG state");
-        assert_eq!(Error::State(Kind::Fixed, StateError::OutOfRange).message(), "ERR key holds RL.FIXED state out of range");
+        assert_eq!(Error::State(Command::Log, StateError::Unreadable).message(), "ERR key holds a value that is not RL.LOG state");
+        assert_eq!(Error::State(Command::Fixed, StateError::OutOfRange).message(), "ERR key holds RL.FIXED state out of range");
     }
 }

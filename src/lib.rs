@@ -1,7 +1,9 @@
-//! redis-ratelimit: native rate-limiting commands for Redis.
+//! redis-ratelimit: native rate-limiting commands for Redis and Valkey.
 //!
-//! This file registers the commands and nothing else: the pure core is in `algo`, the stored
-//! formats in `codec`, argument parsing in `args`, the Redis glue in `command` and `store`.
+//! This file registers the commands of the table (`command`) and nothing else: the pure core is
+//! in `algo`, the stored formats in `codec`, argument parsing in `args`, one call from stored
+//! bytes to reply and write in `limiter`, the handlers in `handlers`, the Redis glue in `redis`.
+//! `docs/development.md` has the layout and the checklist for adding a command.
 
 // A panic inside a module takes the whole server down: module code may not unwrap, index
 // unchecked or panic (tests may).
@@ -12,86 +14,72 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 #[macro_use]
-mod api;
-mod acl;
+mod redis;
 pub mod algo;
-mod all;
 pub mod args;
 pub mod codec;
-mod command;
-mod docs;
+pub mod command;
 pub mod error;
+mod handlers;
 pub mod limiter;
-mod reply;
-#[cfg(test)]
-mod script;
-mod server;
-#[cfg(test)]
-mod sim;
 pub mod stats;
-mod store;
-mod throttle;
-#[cfg(test)]
-mod transitions;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
-use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
 use redis_module::{redis_module, Context, RedisString, Status};
 
-use codec::Kind;
+use algo::Algorithm;
+use command::{Command, Keys};
+use error::Error;
+use redis::call::{self, Invocation};
+use redis::{acl, docs, info, server};
+use stats::Outcome;
 
-extern "C" fn rl_fixed(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    command::entry(ctx, argv, argc, Kind::Fixed)
+/// What Redis calls for the command `Command::ALL[C]`: one function per command (Redis passes
+/// no other way to tell them apart), all through the one guarded path.
+extern "C" fn handle<const C: usize>(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
+    let Some(&command) = Command::ALL.get(C) else { return raw::REDISMODULE_ERR as c_int };
+    call::entry(ctx, argv, argc, command, |call| dispatch(command, call))
 }
 
-extern "C" fn rl_sliding(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    command::entry(ctx, argv, argc, Kind::Sliding)
-}
-
-extern "C" fn rl_log(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    command::entry(ctx, argv, argc, Kind::Log)
-}
-
-extern "C" fn rl_leaky(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    command::entry(ctx, argv, argc, Kind::Leaky)
-}
-
-extern "C" fn rl_token(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    command::entry(ctx, argv, argc, Kind::Token)
-}
-
-extern "C" fn cl_throttle(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    throttle::entry(ctx, argv, argc)
-}
-
-extern "C" fn rl_all(ctx: *mut RedisModuleCtx, argv: *mut *mut RedisModuleString, argc: c_int) -> c_int {
-    all::entry(ctx, argv, argc)
+/// Each command's handler. Exhaustive: a command without a handler does not compile.
+fn dispatch(command: Command, call: &Invocation<'_>) -> Result<Outcome, Error> {
+    match command {
+        Command::Fixed => handlers::limit::run(call, Algorithm::Fixed),
+        Command::Sliding => handlers::limit::run(call, Algorithm::Sliding),
+        Command::Log => handlers::limit::run(call, Algorithm::Log),
+        Command::Token => handlers::limit::run(call, Algorithm::Token),
+        Command::Leaky => handlers::limit::run(call, Algorithm::Leaky),
+        Command::All => handlers::all::run(call),
+        Command::Throttle => handlers::throttle::run(call),
+    }
 }
 
 type Handler = extern "C" fn(*mut RedisModuleCtx, *mut *mut RedisModuleString, c_int) -> c_int;
 
-/// Name, handler, flags, the built-in ACL categories the flags imply, and the kind. `fast`
-/// (no worse than O(log N)) where it holds: RL.LOG may walk its entries. Every command has its
-/// key at position 1 (first = last = step = 1), so cluster routing and ACL key patterns apply
-/// as for any single-key command.
-const COMMANDS: [(&CStr, Handler, &CStr, &str, Kind); 5] = [
-    (c"rl.fixed", rl_fixed, c"write deny-oom fast", "write fast", Kind::Fixed),
-    (c"rl.sliding", rl_sliding, c"write deny-oom fast", "write fast", Kind::Sliding),
-    (c"rl.log", rl_log, c"write deny-oom", "write slow", Kind::Log),
-    (c"rl.token", rl_token, c"write deny-oom fast", "write fast", Kind::Token),
-    (c"rl.leaky", rl_leaky, c"write deny-oom fast", "write fast", Kind::Leaky),
-];
+/// The function Redis calls for `command`.
+const fn handler(command: Command) -> Handler {
+    match command {
+        Command::Fixed => handle::<{ Command::Fixed as usize }>,
+        Command::Sliding => handle::<{ Command::Sliding as usize }>,
+        Command::Log => handle::<{ Command::Log as usize }>,
+        Command::Token => handle::<{ Command::Token as usize }>,
+        Command::Leaky => handle::<{ Command::Leaky as usize }>,
+        Command::All => handle::<{ Command::All as usize }>,
+        Command::Throttle => handle::<{ Command::Throttle as usize }>,
+    }
+}
 
-/// redis-cell's command (`throttle.rs`), for its users to switch modules without a client
-/// change.
-const THROTTLE: &CStr = c"cl.throttle";
-
-/// Several limits, all or nothing (`all.rs`).
-const ALL: &CStr = c"rl.all";
-
-fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+fn init(ctx: &Context, args: &[RedisString]) -> Status {
+    // The module has no options: refuse what would otherwise be ignored without a word.
+    if !args.is_empty() {
+        let given: Vec<String> = args.iter().map(|a| a.to_string_lossy()).collect();
+        ctx.log_warning(&format!("ratelimit: takes no load arguments (got {}: {})", given.len(), given.join(" ")));
+        return Status::Err;
+    }
     if let Err(why) = server::resolve() {
         ctx.log_warning(&format!("ratelimit: not loaded: {why}"));
         return Status::Err;
@@ -107,82 +95,123 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         }
         // INFO ratelimit (replaces the crate's default, empty info callback).
         if let Some(register_info) = raw::RedisModule_RegisterInfoFunc {
-            register_info(ctx.ctx, Some(stats::info));
+            register_info(ctx.ctx, Some(info::info));
         }
-        let categories = acl::setup(ctx.ctx);
-        let Some(create) = raw::RedisModule_CreateCommand else {
-            ctx.log_warning("ratelimit: the server lacks RedisModule_CreateCommand");
-            return Status::Err;
-        };
-        let with_docs = docs::key_specs_supported();
-        if !with_docs {
-            ctx.log_notice(
-                "ratelimit: this server has no command docs or key specs (Redis 7.0+): COMMAND DOCS will not describe the RL commands",
-            );
-        }
-        for (name, handler, flags, builtin, kind) in COMMANDS {
-            if create(ctx.ctx, name.as_ptr(), Some(handler), flags.as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
-                ctx.log_warning(&format!("ratelimit: could not register {}", name.to_string_lossy()));
+    }
+    let categories = acl::setup(ctx.ctx);
+    let with_docs = docs::key_specs_supported();
+    if !with_docs {
+        ctx.log_notice(
+            "ratelimit: this server has no command docs or key specs (Redis 7.0+): COMMAND DOCS will not describe the RL commands",
+        );
+    }
+    for command in Command::ALL {
+        match register(ctx, command, with_docs, categories) {
+            Ok(()) => {}
+            Err(Registration::Taken) if command.describe().optional => ctx.log_warning(&format!(
+                "ratelimit: {command} is already registered ({} loaded?): loading without it",
+                if command == Command::Throttle { "redis-cell" } else { "another module" }
+            )),
+            Err(e) => {
+                ctx.log_warning(&format!("ratelimit: {}", e.message(command)));
                 return Status::Err;
             }
-            courtesies(ctx, name, kind, builtin, with_docs, categories);
-        }
-        // RL.ALL: its keys come from numkeys. Declared twice: by a key spec (ACL, COMMAND
-        // DOCS/GETKEYS) and through the getkeys API (Redis 7.0's cluster slot check uses only
-        // that, or first/last/step, which cannot describe numkeys; Redis 6.2 uses it for ACL
-        // key patterns too).
-        if create(ctx.ctx, ALL.as_ptr(), Some(rl_all), c"write deny-oom getkeys-api".as_ptr(), 0, 0, 0) != raw::REDISMODULE_OK as c_int {
-            ctx.log_warning("ratelimit: could not register rl.all");
-            return Status::Err;
-        }
-        // Where the server has key specs, ACL key patterns see RL.ALL's keys only through its
-        // key spec: refuse to load rather than serve it unchecked.
-        if with_docs {
-            if let Err(e) = docs::declare_all(ctx.ctx, ALL) {
-                ctx.log_warning(&format!("ratelimit: {e}"));
-                return Status::Err;
-            }
-        }
-        if let Err(e) = acl::categorize(ctx.ctx, ALL, "write slow", categories) {
-            ctx.log_warning(&format!("ratelimit: {e}"));
-        }
-        // CL.THROTTLE: if another module (redis-cell) registered it first, the RL commands
-        // still load, without it.
-        if create(ctx.ctx, THROTTLE.as_ptr(), Some(cl_throttle), c"write deny-oom fast".as_ptr(), 1, 1, 1) != raw::REDISMODULE_OK as c_int {
-            ctx.log_warning("ratelimit: CL.THROTTLE is already registered (redis-cell loaded?): loading without it");
-        } else {
-            courtesies(ctx, THROTTLE, Kind::Throttle, "write fast", with_docs, categories);
         }
     }
     Status::Ok
 }
 
-/// A registered command's documentation (where the server takes it) and ACL categories:
-/// courtesies, so a server that refuses them still gets a working command (and a log line).
-fn courtesies(ctx: &Context, name: &CStr, kind: Kind, builtin: &str, with_docs: bool, categories: acl::Categories) {
-    let documented = if with_docs { docs::declare(ctx.ctx, name, kind) } else { Ok(()) };
-    for result in [documented, acl::categorize(ctx.ctx, name, builtin, categories)] {
-        if let Err(e) = result {
-            ctx.log_warning(&format!("ratelimit: {e}"));
+/// Why a command could not be registered.
+enum Registration {
+    /// The server lacks the API, or another module has the name.
+    Taken,
+    /// The key spec of a command whose keys come from numkeys was refused.
+    KeySpec(String),
+}
+
+impl Registration {
+    fn message(&self, command: Command) -> String {
+        match self {
+            Registration::Taken => format!("could not register {command}"),
+            Registration::KeySpec(e) => e.clone(),
         }
     }
 }
 
-// The Redis allocator aborts outside a running server: unit tests and benches (feature
-// `system-alloc`) use the system allocator instead.
-#[cfg(any(test, feature = "system-alloc"))]
+/// Registers `command` with its flags and key positions, then its documentation (where the
+/// server takes it) and ACL categories: courtesies, so a server that refuses them still gets
+/// a working command (and a log line), except for the key spec of a numkeys command: where the
+/// server has key specs, ACL key patterns see its keys only through it, so it must be there.
+fn register(ctx: &Context, command: Command, with_docs: bool, categories: acl::Categories) -> Result<(), Registration> {
+    let d = command.describe();
+    // SAFETY: the pointer is written once by RedisModule_Init and only read afterwards.
+    let Some(create) = (unsafe { raw::RedisModule_CreateCommand }) else { return Err(Registration::Taken) };
+    let (first, last, step) = match d.keys {
+        Keys::First => (1, 1, 1),
+        // Found through the getkeys API and the key spec.
+        Keys::NumKeys => (0, 0, 0),
+    };
+    // SAFETY: ctx is the load context; name and flags are NUL-terminated and static.
+    if unsafe { create(ctx.ctx, d.name.as_ptr(), Some(handler(command)), d.flags.as_ptr(), first, last, step) }
+        != raw::REDISMODULE_OK as c_int
+    {
+        return Err(Registration::Taken);
+    }
+    let documented = if with_docs { docs::declare(ctx.ctx, d) } else { Ok(()) };
+    if let (Err(e), Keys::NumKeys) = (&documented, d.keys) {
+        return Err(Registration::KeySpec(e.clone()));
+    }
+    for result in [documented, acl::categorize(ctx.ctx, d.name, acl::builtin(d.flags), categories)] {
+        if let Err(e) = result {
+            ctx.log_warning(&format!("ratelimit: {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// The crate's version as Redis expects a module's (`MODULE LIST`'s `ver`): major * 10000 +
+/// minor * 100 + patch, so 0.1.0 is 100 and 1.2.3 is 10203.
+const VERSION: c_int = {
+    const fn number(s: &str) -> c_int {
+        let mut digits = s.as_bytes();
+        let mut value = 0;
+        while let [digit, rest @ ..] = digits {
+            assert!(digit.is_ascii_digit(), "a version part that is not a number");
+            value = value * 10 + (*digit - b'0') as c_int;
+            digits = rest;
+        }
+        value
+    }
+    let (major, minor, patch) =
+        (number(env!("CARGO_PKG_VERSION_MAJOR")), number(env!("CARGO_PKG_VERSION_MINOR")), number(env!("CARGO_PKG_VERSION_PATCH")));
+    assert!(minor < 100 && patch < 100, "minor and patch must stay below 100 to fit the version number");
+    major * 10000 + minor * 100 + patch
+};
+
+// The Redis allocator aborts outside a running server: unit tests, benches and fuzz targets
+// (feature `testing`) use the system allocator instead.
+#[cfg(any(test, feature = "testing"))]
 type ModuleAlloc = std::alloc::System;
-#[cfg(any(test, feature = "system-alloc"))]
+#[cfg(any(test, feature = "testing"))]
 const MODULE_ALLOC: ModuleAlloc = std::alloc::System;
-#[cfg(not(any(test, feature = "system-alloc")))]
+#[cfg(not(any(test, feature = "testing")))]
 type ModuleAlloc = redis_module::alloc::RedisAlloc;
-#[cfg(not(any(test, feature = "system-alloc")))]
+#[cfg(not(any(test, feature = "testing")))]
 const MODULE_ALLOC: ModuleAlloc = redis_module::alloc::RedisAlloc;
 
 redis_module! {
     name: "ratelimit",
-    version: 1,
+    version: VERSION,
     allocator: (ModuleAlloc, MODULE_ALLOC),
     data_types: [],
     init: init,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_module_version_follows_the_crate() {
+        let parts: Vec<i32> = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().expect("a number")).collect();
+        assert_eq!(super::VERSION, parts[0] * 10000 + parts[1] * 100 + parts[2]);
+    }
 }

@@ -1,9 +1,12 @@
 //! One call, from the key's stored bytes to the reply and the write: the whole command minus
 //! Redis. Pure, so the simulated store in tests runs exactly what the server runs.
 
-use crate::algo::{self, wait_ms, Millis, Reply, Request};
+use crate::algo::fixed::WindowParams;
+use crate::algo::{self, wait_ms, Millis, Mode, Reply, Request, Stored};
 use crate::args::{Call, Spec};
-use crate::codec::{self, Kind, Write};
+use crate::codec::log::{Entries, LogView};
+use crate::codec::{self, StateError, Write};
+use crate::command::Command;
 use crate::error::Error;
 
 /// A string key as the call finds it.
@@ -29,105 +32,61 @@ pub struct Outcome {
     pub write: Option<Write>,
 }
 
-impl Spec {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Spec::Fixed(_) => Kind::Fixed,
-            Spec::Sliding(_) => Kind::Sliding,
-            Spec::Log(_) => Kind::Log,
-            Spec::Token(_) => Kind::Token,
-            Spec::Leaky(_) => Kind::Leaky,
-        }
-    }
-}
-
 /// Decides `call` at `now` on the key as `found` (None: missing).
 ///
-/// A key whose expiry has come is gone ([`Found::live_at`]). A call that writes nothing leaves
-/// the key to expire when it was set to, perhaps under other numbers: the limiter is empty from
-/// then on, so the waits it reports (fields 4 and 5) never exceed the time until then.
+/// A key whose expiry has come is gone ([`Found::live_at`]). The limiter is empty once its key
+/// expires, whether this call set that expiry or an earlier one did (perhaps under other
+/// numbers), so the waits a reply reports (fields 4 and 5) never exceed the time until then.
 pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Outcome, Error> {
     let found = found.and_then(|f| f.live_at(now));
-    let mut outcome = decide(call, found, now)?;
-    if let (None, Some(at)) = (&outcome.write, found.and_then(|f| f.expire_at)) {
-        outcome.reply = outcome.reply.waits_at_most(wait_ms(u128::from(at - now)));
+    let mut outcome = decide(call, found, now).map_err(|e| Error::State(Command::of(call.spec.algorithm()), e))?;
+    let expires_at = match &outcome.write {
+        Some(Write::Value { expire_at, .. } | Write::Range { expire_at: Some(expire_at), .. }) => Some(*expire_at),
+        Some(Write::Range { expire_at: None, .. }) | None => found.and_then(|f| f.expire_at),
+    };
+    if let Some(at) = expires_at {
+        outcome.reply = outcome.reply.waits_at_most(wait_ms(u128::from(at.saturating_sub(now))));
     }
     Ok(outcome)
 }
 
-fn decide(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Outcome, Error> {
-    let kind = call.spec.kind();
-    let unreadable = |e| Error::State(kind, e);
+/// Routes the call to its algorithm: decode what is stored, decide, encode what to store.
+fn decide(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Outcome, StateError> {
     let req = call.request;
     match call.spec {
-        Spec::Fixed(p) => {
-            let stored = match found {
-                Some(f) => Some(algo::fixed::Stored { count: codec::fixed::decode(f.bytes).map_err(unreadable)?, expire_at: f.expire_at }),
-                None => None,
-            };
-            let d = algo::fixed::decide(stored, now, p, req);
-            Ok(Outcome {
-                reply: d.reply,
-                write: d.store.map(|s| Write::Value { bytes: codec::fixed::encode(s.state), expire_at: s.expire_at }),
-            })
-        }
-        Spec::Sliding(p) => {
-            one_value(found, codec::sliding::decode, |s| algo::sliding::decide(s, now, p, req), codec::sliding::encode).map_err(unreadable)
-        }
-        Spec::Token(p) => {
-            one_value(found, codec::token::decode, |s| algo::token::decide(s, now, p, req), codec::token::encode).map_err(unreadable)
-        }
-        Spec::Leaky(p) => {
-            one_value(found, codec::leaky::decode, |s| algo::leaky::decide(s, now, p, req), codec::leaky::encode).map_err(unreadable)
-        }
-        Spec::Log(p) if req.mode == algo::Mode::Refund => {
-            let view = found.map(|f| codec::log::LogView::parse(f.bytes)).transpose().map_err(unreadable)?;
-            let expire_at = found.and_then(|f| f.expire_at);
-            let (kept, changed) = match &view {
-                Some(v) => algo::log::refund(v.entries(), now, p, req.cost).map_err(unreadable)?,
-                None => (Vec::new(), false),
-            };
-            // Nothing given back, and nothing to do, unless a hand-written log lacks a TTL.
-            let needs_ttl = found.is_some_and(|f| f.expire_at.is_none()) && !kept.is_empty();
-            if !changed && !needs_ttl {
-                // Nothing to give back: the reply is a PEEK of the log as it is.
-                let summary = view.as_ref().map_or_else(Default::default, |v| v.summary(expire_at));
-                let entries = view.as_ref().map(|v| v.entries()).into_iter().flatten();
-                let d = algo::log::decide(entries, summary, now, p, algo::PEEK).map_err(unreadable)?;
-                return Ok(Outcome { reply: algo::refund_reply(d.reply), write: None });
-            }
-            // The expiry follows what is kept under the current numbers: the kept units count
-            // until the newest leaves the current window.
-            let newest = kept.last().map_or(now, |e| e.at);
-            let total_units = kept.iter().map(|e| e.units).fold(0u64, u64::saturating_add);
-            let (expire_at, _) = algo::log::expiry_after_write(newest, p.window, expire_at, total_units > 0);
-            let summary = algo::log::LogSummary { total_units, newest: Some(newest), expire_at: Some(expire_at) };
-            let d =
-                algo::log::decide(kept.iter().map(|e| Ok::<_, codec::StateError>(*e)), summary, now, p, algo::PEEK).map_err(unreadable)?;
-            Ok(Outcome { reply: algo::refund_reply(d.reply), write: Some(codec::log::rebuild(&kept, expire_at)) })
-        }
-        Spec::Log(p) => {
-            let view = found.map(|f| codec::log::LogView::parse(f.bytes)).transpose().map_err(unreadable)?;
-            let summary = view.as_ref().map_or_else(Default::default, |v| v.summary(found.and_then(|f| f.expire_at)));
-            let mut walk = view.as_ref().map_or_else(codec::log::Entries::empty, |v| v.entries());
-            let d = algo::log::decide(&mut walk, summary, now, p, req).map_err(unreadable)?;
-            let write = d.change.map(|c| codec::log::write(view.as_ref(), &c, Some(&walk))).transpose().map_err(unreadable)?;
-            Ok(Outcome { reply: d.reply, write })
-        }
+        Spec::Fixed(p) => one_value(found, codec::fixed::decode, |s| algo::fixed::decide(s, now, p, req), |c| codec::fixed::encode(*c)),
+        Spec::Sliding(p) => one_value(found, codec::sliding::decode, |s| algo::sliding::decide(s, now, p, req), codec::sliding::encode),
+        Spec::Token(p) => one_value(found, codec::token::decode, |s| algo::token::decide(s, now, p, req), codec::token::encode),
+        Spec::Leaky(p) => one_value(found, codec::leaky::decode, |s| algo::leaky::decide(s, now, p, req), codec::leaky::encode),
+        Spec::Log(p) => log(found, now, p, req),
     }
 }
 
-/// A call of an algorithm whose state is one encoded value (RL.SLIDING, RL.TOKEN, RL.LEAKY):
-/// decode what is stored, decide on it (with whether the key has a TTL), encode what to store.
+/// A call of an algorithm whose state is one encoded value (all but RL.LOG).
 fn one_value<S>(
     found: Option<Found<'_>>,
-    decode: fn(&[u8]) -> Result<S, codec::StateError>,
-    decide: impl FnOnce(Option<(S, bool)>) -> algo::Decision<S>,
+    decode: fn(&[u8]) -> Result<S, StateError>,
+    decide: impl FnOnce(Option<Stored<S>>) -> algo::Decision<S>,
     encode: fn(&S) -> codec::Buf,
-) -> Result<Outcome, codec::StateError> {
-    let stored = found.map(|f| decode(f.bytes).map(|s| (s, f.expire_at.is_some()))).transpose()?;
+) -> Result<Outcome, StateError> {
+    let stored = found.map(|f| decode(f.bytes).map(|state| Stored { state, expire_at: f.expire_at })).transpose()?;
     let d = decide(stored);
     Ok(Outcome { reply: d.reply, write: d.store.map(|s| Write::Value { bytes: encode(&s.state), expire_at: s.expire_at }) })
+}
+
+/// A call of RL.LOG, whose entries are walked in place rather than decoded.
+fn log(found: Option<Found<'_>>, now: Millis, p: WindowParams, req: Request) -> Result<Outcome, StateError> {
+    let view = found.map(|f| LogView::parse(f.bytes)).transpose()?;
+    let summary = view.as_ref().map_or_else(Default::default, |v| v.summary(found.and_then(|f| f.expire_at)));
+    let walk = || view.as_ref().map_or_else(Entries::empty, |v| v.entries());
+    if req.mode == Mode::Refund {
+        let r = algo::log::refund(walk, summary, now, p, req.cost)?;
+        return Ok(Outcome { reply: r.reply, write: r.rewrite.map(|w| codec::log::rebuild(&w.entries, w.expire_at)) });
+    }
+    let mut entries = walk();
+    let d = algo::log::decide(&mut entries, summary, now, p, req)?;
+    let write = d.change.map(|c| codec::log::write(view.as_ref(), &c, Some(&entries))).transpose()?;
+    Ok(Outcome { reply: d.reply, write })
 }
 
 /// What an RL.ALL call decided: the six integers of its reply, and the writes, by key index
@@ -171,7 +130,28 @@ pub fn evaluate_all(specs: &[Spec], found: &[Option<Found<'_>>], now: Millis, re
 mod tests {
     use super::*;
     use crate::algo::testkit::Rng;
-    use crate::sim::{random_spec, RedisKey};
+    use crate::testing::{random_spec, RedisKey};
+
+    /// A forced deficit past the last representable instant: the key expires at 2^63-1 ms, and
+    /// every reply, the writing one and those after it, waits no longer than until then.
+    #[test]
+    fn waits_stop_at_the_key_expiry_whether_the_call_wrote_or_not() {
+        let parse = |words: &[&str]| {
+            let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            crate::args::parse(crate::algo::Algorithm::Token, &words).expect("parses")
+        };
+        let now = 1_700_000_000_000;
+        let mut key = RedisKey::default();
+        let forced = evaluate(&parse(&["10", "5", "73", "COST", "1537855996158995929", "FORCE"]), key.found(now), now).expect("decides");
+        let Some(write @ Write::Value { expire_at, .. }) = &forced.write else { panic!("FORCE writes: {forced:?}") };
+        assert_eq!(*expire_at, i64::MAX as u64);
+        let until_expiry = (i64::MAX as u64 - now) as i64;
+        assert_eq!(forced.reply.reset_after_ms, until_expiry);
+        key.apply(write);
+        let next = evaluate(&parse(&["10", "5", "73"]), key.found(now + 1), now + 1).expect("decides");
+        assert_eq!(next.write, None);
+        assert_eq!((next.reply.retry_after_ms, next.reply.reset_after_ms), (until_expiry - 1, until_expiry - 1));
+    }
 
     /// RL.ALL charges every limiter or none; when all admit, it writes exactly what running
     /// each spec alone would; the reply is the decisive limiter's, with its index.

@@ -3,14 +3,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use redis_ratelimit::algo::Algorithm;
 use redis_ratelimit::args::{parse, parse_all, Spec};
-use redis_ratelimit::codec::Kind;
 
 const MAX: u64 = i64::MAX as u64;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky][usize::from(selector % 5)];
+    let algorithm = Algorithm::ALL[usize::from(selector % 5)];
     let args: Vec<&[u8]> = rest.split(|b| *b == 0).collect();
     // RL.ALL's specs and options, for 1 to 4 keys.
     if selector & 0x80 != 0 {
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         }
         return;
     }
-    if let Ok(call) = parse(kind, &args) {
+    if let Ok(call) = parse(algorithm, &args) {
         assert!((1..=MAX).contains(&call.request.cost));
         match call.spec {
             Spec::Fixed(p) | Spec::Sliding(p) | Spec::Log(p) => assert!((1..=MAX).contains(&p.limit) && (1..=MAX).contains(&p.window)),

@@ -7,9 +7,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use redis_ratelimit::algo::Algorithm;
 use redis_ratelimit::args::{parse, Call};
-use redis_ratelimit::codec::{Kind, Write};
 use redis_ratelimit::limiter::{evaluate, Found, Outcome};
+use redis_ratelimit::testing::RedisKey;
 
 fn u64_of(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b))
@@ -17,14 +18,14 @@ fn u64_of(bytes: &[u8]) -> u64 {
 
 /// A call of `kind` with parameters from 9 bytes: small most of the time, any 63-bit value
 /// sometimes.
-fn call_of(kind: Kind, b: &[u8]) -> Option<Call> {
+fn call_of(kind: Algorithm, b: &[u8]) -> Option<Call> {
     let param = |x: &[u8]| -> Option<String> {
         let v = u64_of(x);
         if x.first()? & 3 != 0 { Some((1 + v % 50).to_string()) } else { Some((1 + v % (i64::MAX as u64)).to_string()) }
     };
     let (p1, p2, p3, cost) = (param(b.get(0..2)?)?, param(b.get(2..4)?)?, param(b.get(4..6)?)?, param(b.get(6..8)?)?);
     let mut args: Vec<&[u8]> = match kind {
-        Kind::Token | Kind::Leaky => vec![p1.as_bytes(), p2.as_bytes(), p3.as_bytes()],
+        Algorithm::Token | Algorithm::Leaky => vec![p1.as_bytes(), p2.as_bytes(), p3.as_bytes()],
         _ => vec![p1.as_bytes(), p3.as_bytes()],
     };
     match b.get(8)? & 7 {
@@ -40,36 +41,17 @@ fn call_of(kind: Kind, b: &[u8]) -> Option<Call> {
     parse(kind, &args).ok()
 }
 
-fn check(kind: Kind, outcome: &Outcome) {
+fn check(kind: Algorithm, outcome: &Outcome) {
     let [allowed, limit, remaining, retry, reset] = outcome.reply.to_array();
     assert!((allowed == 0 || allowed == 1) && limit >= 1 && remaining >= 0 && retry >= -1 && reset >= 0);
     // RL.LEAKY replies to an admission with the delay before proceeding (>= 0); the others 0.
-    assert!(allowed == 0 || retry == 0 || (kind == Kind::Leaky && retry > 0));
+    assert!(allowed == 0 || retry == 0 || (kind == Algorithm::Leaky && retry > 0));
     assert!(allowed == 1 || retry != 0, "denied with no wait");
-}
-
-/// Applies a write as SET / SETRANGE / PEXPIREAT would.
-fn apply(value: &mut Vec<u8>, expire: &mut Option<u64>, write: &Write) {
-    match write {
-        Write::Value { bytes, expire_at } => {
-            *value = bytes.as_slice().to_vec();
-            *expire = Some(*expire_at);
-        }
-        Write::Range { offset, bytes, expire_at } => {
-            let end = offset + bytes.as_slice().len();
-            assert!(end >= value.len(), "SETRANGE would shorten the value");
-            value.resize(end, 0);
-            value[*offset..end].copy_from_slice(bytes.as_slice());
-            if let Some(at) = expire_at {
-                *expire = Some(*at);
-            }
-        }
-    }
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, data)) = data.split_first() else { return };
-    let kind = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky][usize::from(mode % 5)];
+    let kind = Algorithm::ALL[usize::from(mode % 5)];
     if mode & 0x80 == 0 {
         // One call on arbitrary stored bytes.
         let (Some(params), Some(clock)) = (data.get(0..9), data.get(9..13)) else { return };
@@ -84,8 +66,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     // A sequence from an empty key: 12 bytes a step (9 of parameters, 3 of clock movement).
-    let mut value: Vec<u8> = Vec::new();
-    let mut expire: Option<u64> = None;
+    let mut key = RedisKey::default();
     let mut now: u64 = 1 << 40;
     for step in data.chunks_exact(12) {
         let jump = u64::from(u16::from_le_bytes([step[9], step[10]]));
@@ -94,20 +75,16 @@ fuzz_target!(|data: &[u8]| {
             1 => now + jump * 1000,
             _ => now + jump % 64,
         };
-        if expire.is_some_and(|at| at <= now) {
-            value.clear();
-            expire = None;
-        }
         let Some(call) = call_of(kind, &step[..9]) else { continue };
-        let found = (!value.is_empty()).then_some(Found { bytes: &value, expire_at: expire });
-        let outcome = match evaluate(&call, found, now) {
+        let outcome = match evaluate(&call, key.found(now), now) {
             Ok(o) => o,
             Err(e) => panic!("the module cannot read what it wrote: {}", e.message()),
         };
         check(kind, &outcome);
         if let Some(write) = &outcome.write {
-            apply(&mut value, &mut expire, write);
-            assert!(expire.is_some_and(|at| at > now), "a write left the key without a future expiry");
+            // Panics on a SETRANGE that would leave stale bytes after it.
+            key.apply(write);
+            assert!(key.live_expiry(now).flatten().is_some(), "a write left the key without a future expiry");
         }
     }
 });

@@ -6,7 +6,7 @@
 //! window was shortened) keeps its count rather than being reset, so a clock step never
 //! admits more; each admission moves the expiry to the current window's end.
 
-use super::{refund_reply, wait_ms, window_start, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
+use super::{refund_reply, wait_ms, window_start, Decision, Millis, Mode, Reply, Request, Store, Stored, NEVER, PEEK};
 
 /// Parameters of a window-based limiter (RL.FIXED, RL.SLIDING, RL.LOG).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,23 +15,15 @@ pub struct WindowParams {
     pub window: Millis,
 }
 
-/// What is stored under the key: the count, and the key's expiry (None: no TTL, which only a
-/// hand-written key can lack).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stored {
-    pub count: u64,
-    pub expire_at: Option<Millis>,
-}
-
-/// Decides one RL.FIXED call. The new state, if any, is the count to store.
-pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request) -> Decision<u64> {
+/// Decides one RL.FIXED call on the stored count. The new state, if any, is the count to store.
+pub fn decide(stored: Option<Stored<u64>>, now: Millis, p: WindowParams, req: Request) -> Decision<u64> {
     if req.mode == Mode::Refund {
         return refund(stored, now, p, req.cost);
     }
     let window_end = super::clamp_time(u128::from(window_start(now, p.window)) + u128::from(p.window));
     // A key past its expiry is gone (Redis never hands it out; the simulated store neither).
     let live = stored.filter(|s| s.expire_at.is_none_or(|at| at > now));
-    let count = live.map_or(0, |s| s.count);
+    let count = live.map_or(0, |s| s.state);
     // When the current count is forgotten if no one writes: the key's expiry, or for a key
     // without one, the expiry the next write gives it.
     let forgotten_at = live.and_then(|s| s.expire_at).unwrap_or(window_end);
@@ -82,12 +74,12 @@ pub fn decide(stored: Option<Stored>, now: Millis, p: WindowParams, req: Request
 /// kept count would be forgotten early and more than `limit` admitted). A missing or empty
 /// limiter has nothing to give back and nothing is written (but a hand-written key without a
 /// TTL gets one, as on a denial).
-fn refund(stored: Option<Stored>, now: Millis, p: WindowParams, units: u64) -> Decision<u64> {
+fn refund(stored: Option<Stored<u64>>, now: Millis, p: WindowParams, units: u64) -> Decision<u64> {
     let live = stored.filter(|s| s.expire_at.is_none_or(|at| at > now));
     let window_end = super::clamp_time(u128::from(window_start(now, p.window)) + u128::from(p.window));
     let store =
-        live.filter(|s| s.count > 0 || s.expire_at.is_none()).map(|s| Store { state: s.count - units.min(s.count), expire_at: window_end });
-    let after = store.as_ref().map_or(live, |s| Some(Stored { count: s.state, expire_at: Some(s.expire_at) }));
+        live.filter(|s| s.state > 0 || s.expire_at.is_none()).map(|s| Store { state: s.state - units.min(s.state), expire_at: window_end });
+    let after = store.as_ref().map_or(live, |s| Some(s.stored()));
     Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
 }
 
@@ -103,7 +95,7 @@ mod tests {
     }
 
     fn call_req(key: &mut SimKey<u64>, now: Millis, p: WindowParams, req: Request) -> Reply {
-        let stored = key.get(now).map(|(count, expire_at)| Stored { count, expire_at });
+        let stored = key.get(now).map(|(state, expire_at)| Stored { state, expire_at });
         let d = decide(stored, now, p, req);
         key.apply(d.store);
         d.reply
@@ -148,7 +140,7 @@ mod tests {
     #[test]
     fn a_key_expiring_beyond_the_window_keeps_its_count_until_it_expires() {
         // Clock stepped back by 5 s: the stored count (expiring at 10 000) still counts.
-        let stored = Some(Stored { count: 3, expire_at: Some(10_000) });
+        let stored = Some(Stored { state: 3, expire_at: Some(10_000) });
         let d = decide(stored, 5_000, P, Request::take(1, false));
         assert_eq!(d.reply.to_array(), [0, 3, 0, 5_000, 5_000]);
         assert_eq!(d.store, None);
@@ -156,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_key_without_ttl_gets_one_on_denial() {
-        let stored = Some(Stored { count: 7, expire_at: None });
+        let stored = Some(Stored { state: 7, expire_at: None });
         let d = decide(stored, 1_500, P, Request::take(1, false));
         assert_eq!(d.reply.to_array(), [0, 3, 0, 500, 500]);
         assert_eq!(d.store, Some(Store { state: 7, expire_at: 2_000 }));
@@ -179,7 +171,7 @@ mod tests {
     #[test]
     fn huge_numbers_do_not_overflow() {
         let p = WindowParams { limit: i64::MAX as u64, window: i64::MAX as u64 };
-        let d = decide(Some(Stored { count: u64::MAX, expire_at: None }), u64::MAX, p, Request::take(p.limit, false));
+        let d = decide(Some(Stored { state: u64::MAX, expire_at: None }), u64::MAX, p, Request::take(p.limit, false));
         assert!(!d.reply.allowed);
         let d = decide(None, 1_700_000_000_000, p, Request::take(p.limit, false));
         assert_eq!(d.reply.to_array(), [1, i64::MAX, 0, 0, i64::MAX - 1_700_000_000_000]);

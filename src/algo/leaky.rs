@@ -11,7 +11,7 @@
 
 use super::token::TokenParams;
 use super::{
-    clamp_time, div_ceil, div_floor, refund_reply, rescale_up, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK,
+    clamp_time, div_ceil, div_floor, refund_reply, rescale_up, wait_ms, Decision, Millis, Mode, Reply, Request, Store, Stored, NEVER, PEEK,
 };
 
 /// What is stored: the rate the drain time is expressed in, and the drain time in units of
@@ -30,7 +30,7 @@ fn drain_in(s: &LeakyState, rate: u64) -> u128 {
 
 /// Decides one RL.LEAKY call. `stored` is the state as read and whether its key has a TTL.
 /// When admitted, `retry_after_ms` carries the delay before the request may proceed.
-pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, req: Request) -> Decision<LeakyState> {
+pub fn decide(stored: Option<Stored<LeakyState>>, now: Millis, p: TokenParams, req: Request) -> Decision<LeakyState> {
     if req.mode == Mode::Refund {
         return refund(stored, now, p, req.cost);
     }
@@ -38,7 +38,7 @@ pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, r
     let period = u128::from(p.period);
     // now, rate, capacity and period are below 2^63: these products fit in 128 bits.
     let now_s = u128::from(now) * rate;
-    let drain = stored.map_or(now_s, |(s, _)| drain_in(&s, p.rate));
+    let drain = stored.map_or(now_s, |s| drain_in(&s.state, p.rate));
     let backlog = drain.saturating_sub(now_s);
     let room = (u128::from(p.capacity) * period).saturating_sub(backlog);
     let remaining_now = u64::try_from(div_floor(room, period)).unwrap_or(u64::MAX);
@@ -71,7 +71,7 @@ pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, r
         until(backlog, u128::from(p.capacity - req.cost) * period)
     };
     // A hand-written state without TTL gets one on a denial, so it cannot outlive its use.
-    let needs_ttl = !req.peek && stored.is_some_and(|(_, has_ttl)| !has_ttl);
+    let needs_ttl = !req.peek && stored.is_some_and(|s| !s.has_ttl());
     Decision {
         reply: Reply { allowed: fits, limit: p.capacity, remaining: remaining_now, retry_after_ms, reset_after_ms: until(backlog, 0) },
         store: needs_ttl.then(|| Store {
@@ -83,10 +83,11 @@ pub fn decide(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, r
 
 /// REFUND: takes up to `units` off the backlog, the most recently queued first (the drain
 /// time moves earlier, never before now). An empty queue has nothing to give back.
-fn refund(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, units: u64) -> Decision<LeakyState> {
+fn refund(stored: Option<Stored<LeakyState>>, now: Millis, p: TokenParams, units: u64) -> Decision<LeakyState> {
     let rate = u128::from(p.rate);
     let now_s = u128::from(now) * rate;
-    let store = stored.and_then(|(s, has_ttl)| {
+    let store = stored.and_then(|Stored { state: s, expire_at }| {
+        let has_ttl = expire_at.is_some();
         let drain = drain_in(&s, p.rate);
         let new_drain = drain.saturating_sub(u128::from(units) * u128::from(p.period)).max(now_s);
         // A hand-written state without TTL gets one, as on a denial.
@@ -95,7 +96,7 @@ fn refund(stored: Option<(LeakyState, bool)>, now: Millis, p: TokenParams, units
             expire_at: clamp_time(div_ceil(new_drain, rate).max(u128::from(now) + 1)),
         })
     });
-    let after = store.as_ref().map_or(stored, |s| Some((s.state, true)));
+    let after = store.as_ref().map_or(stored, |s| Some(s.stored()));
     Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
 }
 
@@ -164,7 +165,12 @@ mod tests {
         assert!(call(&mut key, m - 1, p, m, false).allowed);
         assert!(!call(&mut key, m - 1, p, 1, false).allowed);
         let s = LeakyState { rate: 1, drain: u128::MAX };
-        let d = decide(Some((s, true)), m, TokenParams { capacity: 1, rate: m, period: 1 }, Request::take(1, false));
+        let d = decide(
+            Some(Stored { state: s, expire_at: Some(u64::MAX) }),
+            m,
+            TokenParams { capacity: 1, rate: m, period: 1 },
+            Request::take(1, false),
+        );
         assert!(!d.reply.allowed);
     }
 

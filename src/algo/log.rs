@@ -6,7 +6,7 @@
 //! not depend on how the store encodes them.
 
 use super::fixed::WindowParams;
-use super::{clamp_time, wait_ms, Millis, Reply, Request, NEVER};
+use super::{clamp_time, refund_reply, wait_ms, Millis, Reply, Request, NEVER, PEEK};
 
 /// One logged request: when, and how many units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,11 +152,51 @@ pub fn expiry_after_write(newest: Millis, window: Millis, current: Option<Millis
     }
 }
 
-/// REFUND on a log: the entries still in the window after giving back up to `units`, the
+/// What a REFUND on a log decided: the reply, and the log to write (None: nothing changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRefund {
+    pub reply: Reply,
+    pub rewrite: Option<LogRewrite>,
+}
+
+/// A log rewritten whole: the entries kept, oldest first, and the key's expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRewrite {
+    pub entries: Vec<Entry>,
+    pub expire_at: Millis,
+}
+
+/// Decides a REFUND of `units` on the stored log. `walk` gives the stored entries, oldest
+/// first, from the start each time it is called (empty for a missing key); `summary` is the
+/// stored log's. The reply is the limiter after the refund (a PEEK of it). The log is
+/// rewritten when units were given back, or when a hand-written log lacks a TTL; its expiry
+/// follows what is kept under the current numbers: the kept units count until the newest
+/// leaves the current window.
+pub fn refund<E, I>(walk: impl Fn() -> I, summary: LogSummary, now: Millis, p: WindowParams, units: u64) -> Result<LogRefund, E>
+where
+    I: IntoIterator<Item = Result<Entry, E>>,
+    E: From<Damaged>,
+{
+    let (kept, changed) = give_back(walk(), now, p, units)?;
+    // Kept entries mean a stored key: one without a TTL must get one.
+    let needs_ttl = summary.expire_at.is_none() && !kept.is_empty();
+    if !changed && !needs_ttl {
+        let d = decide(walk(), summary, now, p, PEEK)?;
+        return Ok(LogRefund { reply: refund_reply(d.reply), rewrite: None });
+    }
+    let newest = kept.last().map_or(now, |e| e.at);
+    let total_units = kept.iter().map(|e| e.units).fold(0u64, u64::saturating_add);
+    let (expire_at, _) = expiry_after_write(newest, p.window, summary.expire_at, total_units > 0);
+    let after = LogSummary { total_units, newest: Some(newest), expire_at: Some(expire_at) };
+    let d = decide(kept.iter().map(|e| Ok::<_, E>(*e)), after, now, p, PEEK)?;
+    Ok(LogRefund { reply: refund_reply(d.reply), rewrite: Some(LogRewrite { entries: kept, expire_at }) })
+}
+
+/// The entries still in the window after giving back up to `units`, the
 /// newest first, and whether anything was given back. Emptied entries are dropped from the
 /// end, but one entry always stays (with 0 units if need be): an empty log is not a stored
 /// value. (No entry at all when none is in the window.)
-pub fn refund<E, I>(entries: I, now: Millis, p: WindowParams, units: u64) -> Result<(Vec<Entry>, bool), E>
+fn give_back<E, I>(entries: I, now: Millis, p: WindowParams, units: u64) -> Result<(Vec<Entry>, bool), E>
 where
     I: IntoIterator<Item = Result<Entry, E>>,
 {
@@ -189,7 +229,7 @@ where
 mod tests {
     use super::*;
     use crate::algo::testkit::{check_refund_and_force, check_reply, Rng};
-    use crate::algo::{refund_reply, Mode, PEEK};
+    use crate::algo::Mode;
 
     /// The vector log cannot fail to read; it can only be damaged.
     #[derive(Debug)]
@@ -217,19 +257,20 @@ mod tests {
             if self.expire_at.is_some_and(|at| at <= now) {
                 *self = VecLog::default();
             }
-            if req.mode == Mode::Refund {
-                let (kept, changed) =
-                    refund(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), now, p, req.cost).expect("a vector log reads");
-                if changed {
-                    self.entries = kept;
-                }
-                return refund_reply(self.call_req(now, p, PEEK));
-            }
             let summary = LogSummary {
                 total_units: self.entries.iter().map(|e| e.units).sum(),
                 newest: self.entries.last().map(|e| e.at),
                 expire_at: self.expire_at,
             };
+            if req.mode == Mode::Refund {
+                let walk = || self.entries.iter().map(|e| Ok::<_, Infallible>(*e));
+                let r = refund(walk, summary, now, p, req.cost).expect("a vector log reads");
+                if let Some(rewrite) = r.rewrite {
+                    self.entries = rewrite.entries;
+                    self.expire_at = Some(rewrite.expire_at);
+                }
+                return r.reply;
+            }
             let d = decide(self.entries.iter().map(|e| Ok::<_, Infallible>(*e)), summary, now, p, req).expect("a vector log adds up");
             if let Some(c) = d.change {
                 self.entries.drain(..c.expired_entries);

@@ -105,11 +105,47 @@ pub fn refund_reply(after: Reply) -> Reply {
 /// A PEEK of one unit: what REFUND uses to describe the limiter after it.
 pub const PEEK: Request = Request::take(1, true);
 
+/// The five RL algorithms: what a spec names, and what the RL command of the same name runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Fixed,
+    Sliding,
+    Log,
+    Token,
+    Leaky,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 5] = [Algorithm::Fixed, Algorithm::Sliding, Algorithm::Log, Algorithm::Token, Algorithm::Leaky];
+}
+
+/// A state as read from its key, and the key's expiry (None: no TTL, which only a hand-written
+/// key can lack). Every one-value algorithm (RL.FIXED, RL.SLIDING, RL.TOKEN, RL.LEAKY) decides
+/// on an `Option<Stored<S>>` (None: no key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored<S> {
+    pub state: S,
+    pub expire_at: Option<Millis>,
+}
+
+impl<S> Stored<S> {
+    pub fn has_ttl(&self) -> bool {
+        self.expire_at.is_some()
+    }
+}
+
 /// The state to store after a call, and the absolute time at which its key expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store<S> {
     pub state: S,
     pub expire_at: Millis,
+}
+
+impl<S: Copy> Store<S> {
+    /// The state as the next call reads it back.
+    pub fn stored(&self) -> Stored<S> {
+        Stored { state: self.state, expire_at: Some(self.expire_at) }
+    }
 }
 
 /// What a call decided: the reply, and the state to write (None: write nothing).

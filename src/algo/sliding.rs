@@ -4,7 +4,7 @@
 //! through by `window` in 128-bit integers (no floating point).
 
 use super::fixed::WindowParams;
-use super::{clamp_time, refund_reply, wait_ms, window_start, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK};
+use super::{clamp_time, refund_reply, wait_ms, window_start, Decision, Millis, Mode, Reply, Request, Store, Stored, NEVER, PEEK};
 
 /// What is stored: the window length the counters were kept with, the start of the window
 /// `cur` counts, and the two counters.
@@ -53,14 +53,14 @@ fn counters_in(events: &[(u64, u64); 2], t: u64, start: u64, w: u64) -> (u64, u6
 
 /// Decides one RL.SLIDING call. `stored` is the state as read (None: missing key) and
 /// whether the key has a TTL.
-pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams, req: Request) -> Decision<SlidingState> {
+pub fn decide(stored: Option<Stored<SlidingState>>, now: Millis, p: WindowParams, req: Request) -> Decision<SlidingState> {
     if req.mode == Mode::Refund {
         return refund(stored, now, p, req.cost);
     }
     let w = u128::from(p.window);
     let start = window_start(now, p.window);
     let end = u128::from(start) + w;
-    let events = stored.map_or([(0, 0); 2], |(s, _)| events(&s));
+    let events = stored.map_or([(0, 0); 2], |s| events(&s.state));
     let (prev, cur) = counters_in(&events, now, start, p.window);
     let elapsed = u128::from(now - start);
     // estimate * window, exactly.
@@ -99,7 +99,7 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
     };
     let reset_after_ms = wait_ms(empty_at(&events, now, w) - u128::from(now));
     // A hand-written state without TTL gets one on a denial, so it cannot outlive its use.
-    let needs_ttl = !req.peek && stored.is_some_and(|(_, has_ttl)| !has_ttl);
+    let needs_ttl = !req.peek && stored.is_some_and(|s| !s.has_ttl());
     Decision {
         reply: Reply { allowed: fits, limit: p.limit, remaining: remaining_now, retry_after_ms, reset_after_ms },
         store: needs_ttl.then(|| Store {
@@ -111,8 +111,9 @@ pub fn decide(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams
 
 /// REFUND: gives back up to `units`, from the current window first, then the previous one.
 /// Nothing to give back (a missing key, empty counters): nothing is written.
-fn refund(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams, units: u64) -> Decision<SlidingState> {
-    let store = stored.and_then(|(s, has_ttl)| {
+fn refund(stored: Option<Stored<SlidingState>>, now: Millis, p: WindowParams, units: u64) -> Decision<SlidingState> {
+    let store = stored.and_then(|Stored { state: s, expire_at }| {
+        let has_ttl = expire_at.is_some();
         let (prev, cur) = counters_at(&events(&s), now, p.window);
         let from_cur = units.min(cur);
         let from_prev = (units - from_cur).min(prev);
@@ -124,7 +125,7 @@ fn refund(stored: Option<(SlidingState, bool)>, now: Millis, p: WindowParams, un
             expire_at: clamp_time(end + u128::from(p.window)),
         })
     });
-    let after = store.as_ref().map_or(stored, |s| Some((s.state, true)));
+    let after = store.as_ref().map_or(stored, |s| Some(s.stored()));
     Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
 }
 
@@ -240,7 +241,7 @@ mod tests {
         let s = SlidingState { window: 1000, start: 6000, prev: 4, cur: 5 };
         assert_eq!(counters_at(&events(&s), 1500, 1000), (0, 9));
         // ...and keep counting until the clock has passed them: cur (5) is gone at 8000.
-        let d = decide(Some((s, true)), 1500, P, Request::take(6, true));
+        let d = decide(Some(Stored { state: s, expire_at: Some(u64::MAX) }), 1500, P, Request::take(6, true));
         // 6 fit once cur (5, fading over [7000, 8000)) is down to 4: 5 * (8000 - t) <= 4000.
         assert_eq!(d.reply.to_array(), [0, 10, 1, 7200 - 1500, 8000 - 1500]);
     }

@@ -1,7 +1,7 @@
 //! Test support for the pure core: a deterministic random source and a simulated key that
 //! expires like a Redis key, driven by a simulated clock.
 
-use super::{Decision, Millis, Reply, Store};
+use super::{Decision, Millis, Reply, Store, Stored};
 
 /// xorshift64*: small, deterministic, good enough to explore arrival patterns.
 pub struct Rng(u64);
@@ -78,10 +78,9 @@ impl<S: Clone> SimKey<S> {
         }
     }
 
-    /// One call: `decide` sees the state as Redis would hand it out at `now`, with whether the
-    /// key has a TTL; what it stores is applied.
-    pub fn call(&mut self, now: Millis, decide: impl FnOnce(Option<(S, bool)>) -> Decision<S>) -> Reply {
-        let d = decide(self.get(now).map(|(s, ttl)| (s, ttl.is_some())));
+    /// One call: `decide` sees the state as Redis would hand it out at `now`, with its expiry; what it stores is applied.
+    pub fn call(&mut self, now: Millis, decide: impl FnOnce(Option<Stored<S>>) -> Decision<S>) -> Reply {
+        let d = decide(self.get(now).map(|(state, expire_at)| Stored { state, expire_at }));
         self.apply(d.store);
         d.reply
     }

@@ -7,7 +7,7 @@
 //! deficit, which keeps the deficit in tokens when the capacity or rate changes.
 
 use super::{
-    clamp_time, div_ceil, div_floor, refund_reply, rescale_up, wait_ms, Decision, Millis, Mode, Reply, Request, Store, NEVER, PEEK,
+    clamp_time, div_ceil, div_floor, refund_reply, rescale_up, wait_ms, Decision, Millis, Mode, Reply, Request, Store, Stored, NEVER, PEEK,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +36,13 @@ fn owed_now(s: &TokenState, now: Millis, p: TokenParams) -> (u128, Millis) {
 }
 
 /// Decides one RL.TOKEN call. `stored` is the state as read and whether its key has a TTL.
-pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, req: Request) -> Decision<TokenState> {
+pub fn decide(stored: Option<Stored<TokenState>>, now: Millis, p: TokenParams, req: Request) -> Decision<TokenState> {
     if req.mode == Mode::Refund {
         return refund(stored, now, p, req.cost);
     }
     let period = u128::from(p.period);
     let rate = u128::from(p.rate);
-    let (owed, refill_from) = stored.map_or((0, now), |(s, _)| owed_now(&s, now, p));
+    let (owed, refill_from) = stored.map_or((0, now), |s| owed_now(&s.state, now, p));
     let available = (u128::from(p.capacity) * period).saturating_sub(owed);
     let remaining_now = u64::try_from(div_floor(available, period)).unwrap_or(u64::MAX);
     let fits = req.forced() || req.cost <= remaining_now;
@@ -82,7 +82,7 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
         wait_until_owed(owed, u128::from(p.capacity - req.cost) * period, refill_from)
     };
     let reset_after_ms = wait_until_owed(owed, 0, refill_from);
-    let needs_ttl = !req.peek && stored.is_some_and(|(_, has_ttl)| !has_ttl);
+    let needs_ttl = !req.peek && stored.is_some_and(|s| !s.has_ttl());
     Decision {
         reply: Reply { allowed: fits, limit: p.capacity, remaining: remaining_now, retry_after_ms, reset_after_ms },
         store: needs_ttl.then(|| Store {
@@ -94,8 +94,9 @@ pub fn decide(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, r
 
 /// REFUND: takes up to `units` tokens off the deficit (never below a full bucket). A missing
 /// key is a full bucket: nothing to give back, nothing written.
-fn refund(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, units: u64) -> Decision<TokenState> {
-    let store = stored.and_then(|(s, has_ttl)| {
+fn refund(stored: Option<Stored<TokenState>>, now: Millis, p: TokenParams, units: u64) -> Decision<TokenState> {
+    let store = stored.and_then(|Stored { state: s, expire_at }| {
+        let has_ttl = expire_at.is_some();
         let (owed, _) = owed_now(&s, now, p);
         let new_owed = owed.saturating_sub(u128::from(units) * u128::from(p.period));
         // A hand-written state without TTL gets one, as on a denial.
@@ -104,7 +105,7 @@ fn refund(stored: Option<(TokenState, bool)>, now: Millis, p: TokenParams, units
             expire_at: clamp_time(u128::from(now) + div_ceil(new_owed, u128::from(p.rate)).max(1)),
         })
     });
-    let after = store.as_ref().map_or(stored, |s| Some((s.state, true)));
+    let after = store.as_ref().map_or(stored, |s| Some(s.stored()));
     Decision { reply: refund_reply(decide(after, now, p, PEEK).reply), store }
 }
 
@@ -165,7 +166,7 @@ mod tests {
     #[test]
     fn a_last_update_in_the_future_refills_nothing() {
         let s = TokenState { period: 1000, at: 10_000, owed: 5000 };
-        let d = decide(Some((s, true)), 2_000, P, Request::take(1, true));
+        let d = decide(Some(Stored { state: s, expire_at: Some(u64::MAX) }), 2_000, P, Request::take(1, true));
         // Refill resumes when the clock is back at 10 000: 8 s + 1 s for the next token.
         assert_eq!(d.reply.to_array(), [0, 5, 0, 9000, 13_000]);
     }
@@ -178,7 +179,7 @@ mod tests {
         assert!(d.reply.allowed);
         assert_eq!(d.reply.reset_after_ms, i64::MAX);
         let s = TokenState { period: 1, at: 0, owed: u128::MAX };
-        let d = decide(Some((s, true)), m, p, Request::take(1, false));
+        let d = decide(Some(Stored { state: s, expire_at: Some(u64::MAX) }), m, p, Request::take(1, false));
         assert!(!d.reply.allowed);
     }
 

@@ -1,14 +1,15 @@
 //! RL.FIXED's stored value: the count as a bare decimal integer, so `GET key` shows it.
 
 use super::text::{parse_u64, push_decimal};
-use super::{foreign, Buf, Kind, StateError};
+use super::{foreign, Buf, StateError};
+use crate::command::Command;
 
 /// The count in `bytes`; a negative or oversized number is out of range.
 pub fn decode(bytes: &[u8]) -> Result<u64, StateError> {
     if let Some(digits) = bytes.strip_prefix(b"-") {
         return match parse_u64(digits) {
             Some(_) => Err(StateError::OutOfRange),
-            None => Err(foreign(bytes, Kind::Fixed)),
+            None => Err(foreign(bytes, Command::Fixed)),
         };
     }
     match parse_u64(bytes) {
@@ -16,7 +17,7 @@ pub fn decode(bytes: &[u8]) -> Result<u64, StateError> {
         Some(_) => Err(StateError::OutOfRange),
         // 20+ digits that overflow are still a count, just out of range.
         None if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) => Err(StateError::OutOfRange),
-        None => Err(foreign(bytes, Kind::Fixed)),
+        None => Err(foreign(bytes, Command::Fixed)),
     }
 }
 
@@ -46,8 +47,8 @@ mod tests {
         assert_eq!(decode(b""), Err(StateError::Unreadable));
         assert_eq!(decode(b"1.5"), Err(StateError::Unreadable));
         assert_eq!(decode(b"abc"), Err(StateError::Unreadable));
-        assert_eq!(decode(b"\x01\x01\x02\x03\x04"), Err(StateError::OtherCommand(Kind::Sliding)));
-        assert_eq!(decode(b"\x02\x01\x02\x03"), Err(StateError::OtherCommand(Kind::Token)));
-        assert_eq!(decode(b"L:\x01"), Err(StateError::OtherCommand(Kind::Log)));
+        assert_eq!(decode(b"\x01\x01\x02\x03\x04"), Err(StateError::OtherCommand(Command::Sliding)));
+        assert_eq!(decode(b"\x02\x01\x02\x03"), Err(StateError::OtherCommand(Command::Token)));
+        assert_eq!(decode(b"L:\x01"), Err(StateError::OtherCommand(Command::Log)));
     }
 }

@@ -1,13 +1,14 @@
 //! RL.LEAKY's stored value: the tag byte 0x03, then varints: the rate the drain time is
 //! expressed in, and the drain time in units of 1/rate ms (up to 128 bits). About 9 bytes.
 
-use super::{foreign, varint, Buf, Kind, StateError};
+use super::{foreign, varint, Buf, StateError};
 use crate::algo::leaky::LeakyState;
+use crate::command::Command;
 
 pub const TAG: u8 = 0x03;
 
 pub fn decode(bytes: &[u8]) -> Result<LeakyState, StateError> {
-    let [TAG, body @ ..] = bytes else { return Err(foreign(bytes, Kind::Leaky)) };
+    let [TAG, body @ ..] = bytes else { return Err(foreign(bytes, Command::Leaky)) };
     let mut off = 0;
     let mut next = || varint::read(body, &mut off, body.len()).ok_or(StateError::Unreadable);
     let (rate, drain) = (next()?, next()?);
@@ -44,8 +45,8 @@ mod tests {
         assert_eq!(decode(&[TAG, 0, 5]), Err(StateError::OutOfRange));
         assert_eq!(decode(&[TAG, 1]), Err(StateError::Unreadable));
         assert_eq!(decode(&[TAG, 1, 5, 0]), Err(StateError::Unreadable));
-        assert_eq!(decode(&[super::super::token::TAG, 1, 0, 0]), Err(StateError::OtherCommand(Kind::Token)));
-        assert_eq!(decode(b"12"), Err(StateError::OtherCommand(Kind::Fixed)));
+        assert_eq!(decode(&[super::super::token::TAG, 1, 0, 0]), Err(StateError::OtherCommand(Command::Token)));
+        assert_eq!(decode(b"12"), Err(StateError::OtherCommand(Command::Fixed)));
         assert_eq!(decode(b""), Err(StateError::Unreadable));
     }
 }

@@ -14,9 +14,10 @@
 //! compacted with one `SET ... PXAT` (amortised O(1) per request).
 
 use super::varint;
-use super::{foreign, Buf, Kind, StateError, Write};
+use super::{foreign, Buf, StateError, Write};
 use crate::algo::log::{Entry, LogChange, LogSummary};
 use crate::algo::Millis;
+use crate::command::Command;
 
 const MAGIC: &[u8] = b"L:";
 const HEADER: usize = 40;
@@ -54,7 +55,7 @@ pub struct LogView<'a> {
 impl<'a> LogView<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, StateError> {
         if !bytes.starts_with(MAGIC) {
-            return Err(foreign(bytes, Kind::Log));
+            return Err(foreign(bytes, Command::Log));
         }
         let entries_end = bytes.len().checked_sub(HEADER).filter(|e| *e > MAGIC.len()).ok_or(StateError::Unreadable)?;
         let mut words = bytes.get(entries_end..).unwrap_or_default().chunks_exact(8).map(|c| {
@@ -260,35 +261,17 @@ mod tests {
     use crate::algo::log::decide;
     use crate::algo::testkit::Rng;
     use crate::algo::{Reply, Request};
+    use crate::testing::RedisKey;
 
     /// A Redis string key as SET / SETRANGE / PEXPIREAT leave it.
     #[derive(Debug, Clone, Default)]
     struct SimString {
-        value: Option<(Vec<u8>, Option<Millis>)>,
+        key: RedisKey,
     }
 
     impl SimString {
-        fn apply(&mut self, w: &Write) {
-            match w {
-                Write::Value { bytes, expire_at } => self.value = Some((bytes.as_slice().to_vec(), Some(*expire_at))),
-                Write::Range { offset, bytes, expire_at } => {
-                    let (value, expiry) = self.value.get_or_insert((Vec::new(), None));
-                    let end = offset + bytes.as_slice().len();
-                    assert!(end >= value.len(), "SETRANGE cannot shorten a value");
-                    value.resize(end, 0);
-                    value[*offset..end].copy_from_slice(bytes.as_slice());
-                    if let Some(at) = expire_at {
-                        *expiry = Some(*at);
-                    }
-                }
-            }
-        }
-
         fn call(&mut self, now: Millis, p: WindowParams, cost: u64, peek: bool) -> Reply {
-            if self.value.as_ref().is_some_and(|(_, e)| e.is_some_and(|at| at <= now)) {
-                self.value = None;
-            }
-            let value = self.value.clone();
+            let value = self.key.found(now).and_then(|f| f.live_at(now)).map(|f| (f.bytes.to_vec(), f.expire_at));
             let view = value.as_ref().map(|(b, _)| LogView::parse(b).unwrap());
             let summary = view.as_ref().map_or(LogSummary::default(), |v| v.summary(value.as_ref().and_then(|x| x.1)));
             let mut walk = view.as_ref().map_or_else(Entries::empty, |v| v.entries());
@@ -297,7 +280,7 @@ mod tests {
                 let w = write(view.as_ref(), &change, Some(&walk)).unwrap();
                 // Reusing the decision's walk gives exactly the write a fresh walk gives.
                 assert_eq!(w, write(view.as_ref(), &change, None).unwrap());
-                self.apply(&w);
+                self.key.apply(&w);
             }
             d.reply
         }
@@ -308,9 +291,9 @@ mod tests {
         let p = WindowParams { limit: 100, window: 1000 };
         let mut key = SimString::default();
         key.call(1_000_000, p, 1, false);
-        let len = key.value.as_ref().unwrap().0.len();
+        let len = key.key.0.as_ref().unwrap().0.len();
         assert_eq!(len, 2 + 2 + HEADER);
-        let view_bytes = key.value.clone().unwrap().0;
+        let view_bytes = key.key.0.clone().unwrap().0;
         let view = LogView::parse(&view_bytes).unwrap();
         let d = decide(view.entries(), view.summary(Some(1_002_000)), 1_000_005, p, Request::take(2, false)).unwrap();
         let w = write(Some(&view), &d.change.unwrap(), None).unwrap();
@@ -331,7 +314,7 @@ mod tests {
         for _ in 0..500 {
             key.call(7, p, 1, false);
         }
-        assert_eq!(key.value.as_ref().unwrap().0.len(), 2 + 1 + 2 + HEADER);
+        assert_eq!(key.key.0.as_ref().unwrap().0.len(), 2 + 1 + 2 + HEADER);
         assert_eq!(key.call(7, p, 1, true).remaining, 500);
     }
 
@@ -342,7 +325,7 @@ mod tests {
         for i in 0..1000 {
             assert!(key.call(1_700_000_000_000 + i * 37, p, 1, false).allowed);
         }
-        let len = key.value.as_ref().unwrap().0.len();
+        let len = key.key.0.as_ref().unwrap().0.len();
         assert!(len <= 2 + 1000 * 2 + HEADER, "{len} bytes");
     }
 
@@ -352,7 +335,7 @@ mod tests {
         let good = good.as_slice();
         assert!(LogView::parse(good).is_ok());
         assert_eq!(LogView::parse(b"L:").err(), Some(StateError::Unreadable));
-        assert_eq!(LogView::parse(b"12").err(), Some(StateError::OtherCommand(Kind::Fixed)));
+        assert_eq!(LogView::parse(b"12").err(), Some(StateError::OtherCommand(Command::Fixed)));
         assert_eq!(LogView::parse(&good[..good.len() - 1]).err(), Some(StateError::Unreadable));
         let mut rng = Rng::new(0xBAD);
         for _ in 0..20_000 {
@@ -408,7 +391,7 @@ mod tests {
                 }
                 let got = key.call(now, p, cost, peek);
                 assert_eq!(got, d.reply);
-                assert_eq!(key.value.as_ref().and_then(|v| v.1), model_expire);
+                assert_eq!(key.key.live_expiry(now).flatten(), model_expire);
             }
         }
     }

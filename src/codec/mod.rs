@@ -17,41 +17,17 @@ pub mod token;
 pub mod varint;
 
 use crate::algo::Millis;
+use crate::command::Command;
 
-/// The RL command whose state a stored value holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Fixed,
-    Sliding,
-    Log,
-    Token,
-    Leaky,
-    /// CL.THROTTLE (redis-cell's GCRA).
-    Throttle,
-}
-
-impl Kind {
-    pub fn command(self) -> &'static str {
-        match self {
-            Kind::Fixed => "RL.FIXED",
-            Kind::Sliding => "RL.SLIDING",
-            Kind::Log => "RL.LOG",
-            Kind::Token => "RL.TOKEN",
-            Kind::Leaky => "RL.LEAKY",
-            Kind::Throttle => "CL.THROTTLE",
-        }
-    }
-
-    /// Which RL command wrote `bytes`, judging by their first bytes (None: none did).
-    pub fn of(bytes: &[u8]) -> Option<Kind> {
-        match bytes {
-            [sliding::TAG, ..] => Some(Kind::Sliding),
-            [token::TAG, ..] => Some(Kind::Token),
-            [leaky::TAG, ..] => Some(Kind::Leaky),
-            [b'L', b':', ..] => Some(Kind::Log),
-            [b'-' | b'0'..=b'9', ..] if bytes.iter().skip(1).all(u8::is_ascii_digit) => Some(Kind::Fixed),
-            _ => None,
-        }
+/// Which RL command wrote `bytes`, judging by their first bytes (None: none did).
+pub fn owner(bytes: &[u8]) -> Option<Command> {
+    match bytes {
+        [sliding::TAG, ..] => Some(Command::Sliding),
+        [token::TAG, ..] => Some(Command::Token),
+        [leaky::TAG, ..] => Some(Command::Leaky),
+        [b'L', b':', ..] => Some(Command::Log),
+        [b'-' | b'0'..=b'9', ..] if bytes.iter().skip(1).all(u8::is_ascii_digit) => Some(Command::Fixed),
+        _ => None,
     }
 }
 
@@ -59,7 +35,7 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateError {
     /// It is another RL command's state.
-    OtherCommand(Kind),
+    OtherCommand(Command),
     /// It is nobody's state (written by hand, or damaged).
     Unreadable,
     /// It has this command's shape, but a number out of range (a negative count).
@@ -73,8 +49,8 @@ impl From<crate::algo::log::Damaged> for StateError {
 }
 
 /// The error for bytes that are not `expected`'s state.
-pub fn foreign(bytes: &[u8], expected: Kind) -> StateError {
-    match Kind::of(bytes) {
+pub fn foreign(bytes: &[u8], expected: Command) -> StateError {
+    match owner(bytes) {
         Some(kind) if kind != expected => StateError::OtherCommand(kind),
         _ => StateError::Unreadable,
     }
@@ -179,15 +155,15 @@ mod tests {
 
     #[test]
     fn every_format_is_told_apart() {
-        assert_eq!(Kind::of(b"12"), Some(Kind::Fixed));
-        assert_eq!(Kind::of(b"-3"), Some(Kind::Fixed));
-        assert_eq!(Kind::of(b"\x01\x10\x00\x01\x02"), Some(Kind::Sliding));
-        assert_eq!(Kind::of(b"\x02\x10\x00\x05"), Some(Kind::Token));
-        assert_eq!(Kind::of(b"S:1000:0:1:2"), None);
-        assert_eq!(Kind::of(b"L:\x00"), Some(Kind::Log));
-        assert_eq!(Kind::of(b""), None);
-        assert_eq!(Kind::of(b"1a"), None);
-        assert_eq!(Kind::of(b"hello"), None);
+        assert_eq!(owner(b"12"), Some(Command::Fixed));
+        assert_eq!(owner(b"-3"), Some(Command::Fixed));
+        assert_eq!(owner(b"\x01\x10\x00\x01\x02"), Some(Command::Sliding));
+        assert_eq!(owner(b"\x02\x10\x00\x05"), Some(Command::Token));
+        assert_eq!(owner(b"S:1000:0:1:2"), None);
+        assert_eq!(owner(b"L:\x00"), Some(Command::Log));
+        assert_eq!(owner(b""), None);
+        assert_eq!(owner(b"1a"), None);
+        assert_eq!(owner(b"hello"), None);
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! epoch-aligned), and the two counters. About 10 bytes: the value fits Redis's smallest
 //! allocation, and it decodes in a few nanoseconds.
 
-use super::{foreign, varint, Buf, Kind, StateError};
+use super::{foreign, varint, Buf, StateError};
 use crate::algo::sliding::SlidingState;
+use crate::command::Command;
 
 pub const TAG: u8 = 0x01;
 
 pub fn decode(bytes: &[u8]) -> Result<SlidingState, StateError> {
-    let [TAG, body @ ..] = bytes else { return Err(foreign(bytes, Kind::Sliding)) };
+    let [TAG, body @ ..] = bytes else { return Err(foreign(bytes, Command::Sliding)) };
     let mut off = 0;
     let mut next = || varint::read(body, &mut off, body.len()).ok_or(StateError::Unreadable);
     let (window, index, prev, cur) = (next()?, next()?, next()?, next()?);
@@ -57,8 +58,8 @@ mod tests {
         assert_eq!(decode(&[TAG, 10, 0x80]), Err(StateError::Unreadable));
         // start = index * window beyond 2^63-1.
         assert_eq!(decode(&[TAG, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]), Err(StateError::OutOfRange));
-        assert_eq!(decode(b"7"), Err(StateError::OtherCommand(Kind::Fixed)));
-        assert_eq!(decode(&[super::super::token::TAG, 1, 0, 0]), Err(StateError::OtherCommand(Kind::Token)));
+        assert_eq!(decode(b"7"), Err(StateError::OtherCommand(Command::Fixed)));
+        assert_eq!(decode(&[super::super::token::TAG, 1, 0, 0]), Err(StateError::OtherCommand(Command::Token)));
         assert_eq!(decode(b""), Err(StateError::Unreadable));
     }
 }

@@ -3,14 +3,15 @@
 //! shape: this is the one format that cannot be told apart from another (see the README).
 
 use super::text::{parse_u64, push_decimal};
-use super::{foreign, Buf, Kind, StateError};
+use super::{foreign, Buf, StateError};
+use crate::command::Command;
 
 /// The TAT in `bytes`; a negative or oversized number is out of range.
 pub fn decode(bytes: &[u8]) -> Result<i64, StateError> {
     let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
     let is_number = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
     if !is_number {
-        return Err(foreign(bytes, Kind::Throttle));
+        return Err(foreign(bytes, Command::Throttle));
     }
     match parse_u64(bytes).and_then(|v| i64::try_from(v).ok()) {
         Some(tat) => Ok(tat),
@@ -43,6 +44,6 @@ mod tests {
         assert_eq!(decode(b"12.5"), Err(StateError::Unreadable));
         assert_eq!(decode(b"abc"), Err(StateError::Unreadable));
         assert_eq!(decode(b""), Err(StateError::Unreadable));
-        assert_eq!(decode(b"\x02\x10\x00\x05"), Err(StateError::OtherCommand(Kind::Token)));
+        assert_eq!(decode(b"\x02\x10\x00\x05"), Err(StateError::OtherCommand(Command::Token)));
     }
 }

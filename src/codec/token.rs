@@ -2,13 +2,14 @@
 //! expressed in, the time of the last update, and the deficit in 1/period tokens (up to 128
 //! bits). About 12 bytes: the value fits Redis's smallest allocation.
 
-use super::{foreign, varint, Buf, Kind, StateError};
+use super::{foreign, varint, Buf, StateError};
 use crate::algo::token::TokenState;
+use crate::command::Command;
 
 pub const TAG: u8 = 0x02;
 
 pub fn decode(bytes: &[u8]) -> Result<TokenState, StateError> {
-    let [TAG, body @ ..] = bytes else { return Err(foreign(bytes, Kind::Token)) };
+    let [TAG, body @ ..] = bytes else { return Err(foreign(bytes, Command::Token)) };
     let mut off = 0;
     let mut next = || varint::read(body, &mut off, body.len()).ok_or(StateError::Unreadable);
     let (period, at, owed) = (next()?, next()?, next()?);
@@ -50,8 +51,8 @@ mod tests {
         assert_eq!(decode(&[TAG, 0, 0, 0]), Err(StateError::OutOfRange));
         assert_eq!(decode(&[TAG, 1, 0]), Err(StateError::Unreadable));
         assert_eq!(decode(&[TAG, 1, 0, 0, 0]), Err(StateError::Unreadable));
-        assert_eq!(decode(&[super::super::sliding::TAG, 1, 0, 0, 0]), Err(StateError::OtherCommand(Kind::Sliding)));
-        assert_eq!(decode(b"12"), Err(StateError::OtherCommand(Kind::Fixed)));
+        assert_eq!(decode(&[super::super::sliding::TAG, 1, 0, 0, 0]), Err(StateError::OtherCommand(Command::Sliding)));
+        assert_eq!(decode(b"12"), Err(StateError::OtherCommand(Command::Fixed)));
         assert_eq!(decode(b""), Err(StateError::Unreadable));
     }
 }

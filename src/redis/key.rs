@@ -5,11 +5,11 @@ use std::os::raw::c_int;
 
 use redis_module::raw::{self, RedisModuleCtx, RedisModuleKey, RedisModuleString};
 
+use super::server::{self, Expiry};
 use crate::algo::Millis;
 use crate::codec::Write;
 use crate::error::Error;
 use crate::limiter::Found;
-use crate::server::{self, Expiry};
 
 /// Commands run only once the module has loaded, and loading resolves the expiry API.
 const NOT_LOADED: Error = Error::Server("the module has not finished loading");

@@ -6,20 +6,22 @@
 
 use mlua::{Function, Lua, Table, Value};
 
+use super::transitions::change;
 use crate::algo::fixed::WindowParams;
 use crate::algo::leaky::LeakyState;
 use crate::algo::sliding::SlidingState;
 use crate::algo::testkit::Rng;
 use crate::algo::token::{TokenParams, TokenState};
+use crate::algo::Algorithm;
 use crate::algo::{Millis, Mode, Request};
 use crate::args::{self, Spec};
-use crate::codec::{self, Kind, Write};
+use crate::codec::{self, Write};
+use crate::command::Command;
 use crate::limiter::{self, Found};
-use crate::sim::{random_spec, RedisKey};
-use crate::transitions::change;
+use crate::testing::{random_spec, RedisKey};
 
-const LIBRARY: &str = include_str!("../functions/ratelimit.lua");
-const SCRIPT: &str = include_str!("../functions/ratelimit-script.lua");
+const LIBRARY: &str = include_str!("../../functions/ratelimit.lua");
+const SCRIPT: &str = include_str!("../../functions/ratelimit-script.lua");
 const MARKER: &str = "-- @@registration";
 const RANGE: &str = "ERR a number of this call or of the stored state is beyond 2^53-1";
 
@@ -87,7 +89,7 @@ fn from_rust(w: &Write) -> W {
 /// What one call answered: the reply and its writes (by key index), or an error.
 type Answer = Result<(Vec<i64>, Vec<(usize, W)>), String>;
 
-/// Applies a write as Redis would (`sim::RedisKey`).
+/// Applies a write as Redis would (`testing::RedisKey`).
 fn apply(key: &mut RedisKey, w: &W) {
     let buf = |bytes: &[u8]| {
         let mut b = codec::Buf::default();
@@ -157,8 +159,9 @@ impl Pure {
         t.clone().sequence_values::<Value>().map(|v| int(&v.expect("a value"))).collect()
     }
 
-    fn single(&self, kind: Kind, words: &[Vec<u8>], found: Option<Found<'_>>, now: Millis) -> Answer {
-        let (err, call): (Option<mlua::String>, Value) = self.parse.call((kind.command(), self.strings(words))).expect("parse runs");
+    fn single(&self, kind: Algorithm, words: &[Vec<u8>], found: Option<Found<'_>>, now: Millis) -> Answer {
+        let (err, call): (Option<mlua::String>, Value) =
+            self.parse.call((Command::of(kind).to_string(), self.strings(words))).expect("parse runs");
         if let Some(e) = err {
             return Err(e.to_string_lossy());
         }
@@ -201,7 +204,7 @@ impl Pure {
     }
 }
 
-fn rust_single(kind: Kind, words: &[Vec<u8>], found: Option<Found<'_>>, now: Millis) -> Answer {
+fn rust_single(kind: Algorithm, words: &[Vec<u8>], found: Option<Found<'_>>, now: Millis) -> Answer {
     let args: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
     if args.len() > 16 {
         return Err(crate::error::Error::TooManyArguments.message());
@@ -317,7 +320,7 @@ fn limit_of(spec: &Spec) -> u64 {
 /// Whether a call's numbers, or the products the algorithms form of them, come near 2^53: only
 /// there may the library answer its range error. (RL.LEAKY keeps `now * rate`: with today's
 /// clock, rates above about 5,000 per period are out of the library's range.)
-fn near_the_range(words: &[Vec<u8>], kind: Kind, now: Millis) -> bool {
+fn near_the_range(words: &[Vec<u8>], kind: Algorithm, now: Millis) -> bool {
     let args: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
     let Ok(call) = args::parse(kind, &args) else { return words.iter().any(|w| w.len() >= 16) };
     let near = |v: u128| v >= 1 << 51;
@@ -407,9 +410,9 @@ fn differential_sequences_match_the_module_exactly() {
             let w = words([spec_words(&spec, &mut rng), option_words(&req, &mut rng)].concat());
             let found = key.found(now);
             hostile &= found.is_some();
-            let module = rust_single(spec.kind(), &w, found, now);
-            let library = pure.single(spec.kind(), &w, found, now);
-            tally.check(&module, &library, hostile || near_the_range(&w, spec.kind(), now), &|| {
+            let module = rust_single(spec.algorithm(), &w, found, now);
+            let library = pure.single(spec.algorithm(), &w, found, now);
+            tally.check(&module, &library, hostile || near_the_range(&w, spec.algorithm(), now), &|| {
                 format!("case {case} step {step} {spec:?} {:?} at {now}", String::from_utf8_lossy(&w.concat()))
             });
             if let Ok((_, writes)) = &module {
@@ -453,10 +456,10 @@ fn differential_near_2_53_is_exact_or_a_range_error() {
             3 => Spec::Token(t),
             _ => Spec::Leaky(t),
         };
-        let stored: Option<Vec<u8>> = match (spec.kind(), rng.range(0, 3)) {
+        let stored: Option<Vec<u8>> = match (spec.algorithm(), rng.range(0, 3)) {
             (_, 0) => None,
-            (Kind::Fixed, _) => Some(near_2_53(&mut rng).to_string().into_bytes()),
-            (Kind::Sliding, _) => {
+            (Algorithm::Fixed, _) => Some(near_2_53(&mut rng).to_string().into_bytes()),
+            (Algorithm::Sliding, _) => {
                 let window = near_2_53(&mut rng).max(1);
                 let start = now - now % window;
                 Some(
@@ -465,7 +468,7 @@ fn differential_near_2_53_is_exact_or_a_range_error() {
                         .to_vec(),
                 )
             }
-            (Kind::Token, _) => Some(
+            (Algorithm::Token, _) => Some(
                 codec::token::encode(&TokenState {
                     period: near_2_53(&mut rng).max(1),
                     at: now - rng.range(0, 1000),
@@ -474,7 +477,7 @@ fn differential_near_2_53_is_exact_or_a_range_error() {
                 .as_slice()
                 .to_vec(),
             ),
-            (Kind::Leaky, _) => {
+            (Algorithm::Leaky, _) => {
                 let rate = rng.range(1, 6000);
                 Some(
                     codec::leaky::encode(&LeakyState {
@@ -503,8 +506,8 @@ fn differential_near_2_53_is_exact_or_a_range_error() {
         let req = random_request(&mut rng, bound);
         let words = words([spec_words(&spec, &mut rng), option_words(&req, &mut rng)].concat());
         let found = key.found(now);
-        let module = rust_single(spec.kind(), &words, found, now);
-        let library = pure.single(spec.kind(), &words, found, now);
+        let module = rust_single(spec.algorithm(), &words, found, now);
+        let library = pure.single(spec.algorithm(), &words, found, now);
         tally.check(&module, &library, true, &|| format!("case {case} {spec:?} {req:?} at {now} found {found:?}"));
     }
     eprintln!("differential near 2^53: {tally:?}");
@@ -571,7 +574,7 @@ fn differential_arguments_give_the_same_errors() {
         vec![0xe0, 0x80, 0xf0, 0x90, 0x80],
     ])
     .collect();
-    let kinds = [Kind::Fixed, Kind::Sliding, Kind::Log, Kind::Token, Kind::Leaky];
+    let kinds = Algorithm::ALL;
     for case in 0..30_000 {
         let n = rng.range(0, 8) as usize;
         let mut w: Vec<Vec<u8>> = (0..n).map(|_| vocabulary[rng.range(0, vocabulary.len() as u64 - 1) as usize].clone()).collect();
@@ -593,8 +596,9 @@ fn differential_arguments_give_the_same_errors() {
         if rng.chance(2) {
             all.insert(0, any_case("FIXED", &mut rng).into_bytes());
         }
-        let big =
-            big || all.iter().any(|a| a.len() >= 16) || all.windows(4).any(|s| near_the_range(&s[1..], Kind::Leaky, 1_700_000_000_000));
+        let big = big
+            || all.iter().any(|a| a.len() >= 16)
+            || all.windows(4).any(|s| near_the_range(&s[1..], Algorithm::Leaky, 1_700_000_000_000));
         let module = rust_all(&names, &all, &vec![None; names.len()], 1_700_000_000_000);
         let library = pure.all(&names, &all, &vec![None; names.len()], 1_700_000_000_000);
         tally.check(&module, &library, big, &|| format!("case {case} RL.ALL {names:?} {all:?}"));
@@ -619,7 +623,7 @@ fn differential_all_matches_the_module() {
             let req = Request::take(rng.range(1, 5), rng.chance(6));
             let mut w: Vec<String> = Vec::new();
             for s in &specs {
-                w.push(any_case(&s.kind().command()[3..], &mut rng));
+                w.push(any_case(&String::from_utf8_lossy(Command::spec_name(s.algorithm())), &mut rng));
                 w.extend(spec_words(s, &mut rng));
             }
             w.extend(option_words(&req, &mut rng));

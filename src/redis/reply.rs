@@ -1,18 +1,13 @@
-//! Replies: the five-integer array, and errors.
+//! Replies: arrays of integers, and errors.
 
 use std::ffi::CString;
 use std::os::raw::c_int;
 
 use redis_module::raw::{self, RedisModuleCtx};
 
-use crate::algo::Reply;
 use crate::error::Error;
 
-pub fn send(ctx: *mut RedisModuleCtx, reply: &Reply) -> Result<(), Error> {
-    send_integers(ctx, &reply.to_array())
-}
-
-/// An array of integers (RL.ALL's six).
+/// An array of integers: the five of an RL command or CL.THROTTLE, RL.ALL's six.
 pub fn send_integers(ctx: *mut RedisModuleCtx, fields: &[i64]) -> Result<(), Error> {
     let array = api!(RedisModule_ReplyWithArray);
     let integer = api!(RedisModule_ReplyWithLongLong);

@@ -25,7 +25,7 @@ use crate::algo::{div_ceil, window_start, Millis, Mode, Reply, Request, NEVER, P
 use crate::args::{Call, Spec};
 use crate::codec;
 use crate::limiter::{evaluate, Found, Outcome};
-use crate::sim::{random_spec, RedisKey};
+use crate::testing::{random_spec, RedisKey};
 
 fn call(key: &mut RedisKey, spec: Spec, req: Request, now: Millis) -> Outcome {
     let outcome = evaluate(&Call { spec, request: req }, key.found(now), now).expect("the module reads what it wrote");

@@ -3,7 +3,7 @@
 //! the built-in ones its flags imply (`@write`, and `@fast` or `@slow`), so existing rules
 //! such as `+@write` cover it, plus `@ratelimit` where the server lets a module add a category
 //! (Redis 7.4+, Valkey 8+): `ACL SETUSER gw +@ratelimit` then grants exactly the RL commands.
-//! Older servers load the module without them; the README says how to grant the commands.
+//! Older servers load the module without them; docs/operations.md says how to grant the commands.
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
@@ -21,6 +21,16 @@ pub enum Categories {
     Builtin,
     /// The built-in ones and `ratelimit`.
     BuiltinAndOwn,
+}
+
+/// The built-in categories a command's `flags` imply, as for built-in commands: every RL
+/// command writes, and is `fast` or `slow`.
+pub fn builtin(flags: &CStr) -> &'static str {
+    if flags.to_bytes().split(|b| *b == b' ').any(|f| f == b"fast") {
+        "write fast"
+    } else {
+        "write slow"
+    }
 }
 
 /// Adds the category `ratelimit` where the server can; must run while the module loads.
@@ -58,4 +68,16 @@ pub fn categorize(ctx: *mut RedisModuleCtx, name: &CStr, builtin: &str, categori
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_follow_the_flags() {
+        assert_eq!(builtin(c"write deny-oom fast"), "write fast");
+        assert_eq!(builtin(c"write deny-oom"), "write slow");
+        assert_eq!(builtin(c"write deny-oom getkeys-api"), "write slow");
+    }
 }

@@ -700,6 +700,31 @@ fn info_counts_calls_by_outcome() {
     assert_eq!(field("fixed_calls").as_deref(), Some("0"));
 }
 
+/// `MODULE LIST` shows the crate's version (major * 10000 + minor * 100 + patch), and load
+/// arguments, which the module has none of, are refused with a line in the log rather than
+/// ignored.
+#[test]
+fn module_list_shows_the_crate_version_and_load_arguments_are_refused() {
+    if !module_style() {
+        return; // the module's own
+    }
+    let extra: &[&str] = if binary_version() >= (7, 0, 0) { &["--enable-module-command", "yes"] } else { &[] };
+    let s = Server::start_with(false, extra);
+    let mut c = s.connect();
+    let path = module_path().display().to_string();
+    let refused = err(&mut c, &["MODULE", "LOAD", &path, "window", "1m"]);
+    assert!(refused.starts_with("ERR"), "{refused}");
+    assert!(s.log().contains("ratelimit: takes no load arguments (got 2: window 1m)"), "{}", s.log());
+    assert!(err(&mut c, &["RL.FIXED", "k", "1", "1m"]).contains("unknown command"));
+    assert_eq!(run(&mut c, &["MODULE", "LOAD", &path]), Value::Okay);
+    let parts: Vec<i64> = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().expect("a number")).collect();
+    let version = parts[0] * 10000 + parts[1] * 100 + parts[2];
+    let Value::Array(modules) = run(&mut c, &["MODULE", "LIST"]) else { panic!("MODULE LIST") };
+    let [Value::Array(fields)] = &modules[..] else { panic!("one module: {modules:?}") };
+    let ver = fields.iter().position(|f| *f == Value::BulkString(b"ver".to_vec())).expect("a ver field");
+    assert_eq!(fields.get(ver + 1), Some(&Value::Int(version)), "{fields:?}");
+}
+
 #[test]
 fn command_docs_describe_every_argument() {
     if !module_style() {

@@ -75,6 +75,34 @@ fn a_tat_left_by_redis_cell_is_continued() {
     assert_eq!(pexpiretime(&mut c, "bare"), (tat + NS_PER_MS - 1) / NS_PER_MS);
 }
 
+/// redis-cell stamps its TATs in nanoseconds; the module reads the server's clock in
+/// microseconds where the server has them (Redis 7.2+, Valkey), so a TAT that redis-cell left a
+/// fraction of a millisecond ago is continued as redis-cell would continue it: with T = 1 ms and
+/// no burst, a call after the TAT is admitted every time. Reading whole milliseconds (Redis 6.2
+/// and 7.0, where this is only reported), a call early in its millisecond falls before the TAT.
+#[test]
+fn a_tat_left_within_the_millisecond_is_continued_to_the_microsecond() {
+    let s = Server::start();
+    let mut c = s.connect();
+    let microseconds = is_valkey(&mut c) || server_version(&mut c) >= (7, 2, 0);
+    let mut limited = 0;
+    let calls = 300;
+    for _ in 0..calls {
+        let (sec, us): (i64, i64) = redis::cmd("TIME").query(&mut c).expect("TIME");
+        let tat = (sec * 1_000_000 + us) * 1000 - 200_000;
+        set_bytes(&mut c, "cell", tat.to_string().as_bytes(), Some(10_000));
+        // 1000 per second: T = 1 ms; max_burst 0: a limit of 1.
+        let reply = throttle(&mut c, &["cell", "0", "1000", "1"]);
+        assert_eq!(reply[1..3], [1, 0], "{reply:?}");
+        limited += reply[0];
+    }
+    if microseconds {
+        assert_eq!(limited, 0, "calls after redis-cell's TAT were limited");
+    } else {
+        eprintln!("whole-millisecond clock: {limited} of {calls} calls 0.2 ms after the TAT were limited");
+    }
+}
+
 /// Effects replication: a replica without the module holds the primary's bytes and expiry.
 #[test]
 fn replica_without_module_holds_the_same_tat_and_expiry() {

@@ -1,6 +1,7 @@
-//! The README's examples run as printed: every redis-cli line of README.md and
-//! examples/redis-cli.md, block by block, each block on a fresh server (fresh keys), with the
-//! replies compared to what the page shows. So the documentation cannot drift from the module.
+//! The documentation's examples run as printed: every redis-cli line of README.md, of every page
+//! in docs/ and of examples/redis-cli.md, block by block, each block on a fresh server (fresh
+//! keys), with the replies compared to what the page shows. So the documentation cannot drift
+//! from the module.
 //!
 //! What is compared: errors, strings and plain integers exactly; for RL replies the number of
 //! fields, fields 1, 2 and 6 exactly, `remaining` within what refills while the block runs
@@ -218,15 +219,36 @@ fn check(example: &Example, reply: redis::RedisResult<Value>) {
     }
 }
 
+/// The pages whose sessions run: README.md and examples/redis-cli.md, which must have sessions
+/// (`true`), and every page in docs/, found by listing the folder (a new page is covered by
+/// itself), which may have none (`false`: the performance and development pages show no
+/// redis-cli session).
+fn pages(root: &Path) -> Vec<(String, bool)> {
+    let mut docs: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .expect("list docs/")
+        .map(|entry| entry.expect("a docs/ entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    docs.sort();
+    assert!(!docs.is_empty(), "no page found in docs/");
+    let mut pages = vec![("README.md".to_owned(), true), ("examples/redis-cli.md".to_owned(), true)];
+    pages.extend(docs.into_iter().map(|page| (page, false)));
+    pages
+}
+
 #[test]
-fn every_redis_cli_line_of_the_readme_runs_as_printed() {
+fn every_redis_cli_line_of_the_readme_and_the_docs_runs_as_printed() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut examples = 0;
-    for page in ["README.md", "examples/redis-cli.md"] {
-        for block in blocks(&root.join(page)) {
+    for (page, must_have_sessions) in pages(root) {
+        let blocks = blocks(&root.join(&page));
+        assert!(!(must_have_sessions && blocks.is_empty()), "{page} has no redis-cli session");
+        let mut run = 0;
+        for block in blocks {
             let server = Server::start();
             let mut c = server.connect();
-            // The script library's block is a Redis 7 session: Redis 6.2 has no FUNCTION.
+            // The script library's blocks are Redis 7 sessions: Redis 6.2 has no FUNCTION.
             let functions = block.iter().any(|e| e.words.first().is_some_and(|w| w.eq_ignore_ascii_case("FUNCTION")));
             if functions && server_version(&mut c) < (7, 0, 0) {
                 continue;
@@ -235,12 +257,36 @@ fn every_redis_cli_line_of_the_readme_runs_as_printed() {
                 let (name, args) = example.words.split_first().expect("a command");
                 let reply = redis::cmd(name).arg(args).query::<Value>(&mut c);
                 check(example, reply);
-                examples += 1;
+                run += 1;
             }
         }
+        eprintln!("{page}: {run} redis-cli lines run and compared");
+        examples += run;
     }
     eprintln!("{examples} redis-cli lines run and compared");
     assert!(examples >= 30, "only {examples} redis-cli lines found");
+}
+
+/// Every relative link of README.md and of the pages in docs/ names a file that exists, so a
+/// moved or renamed page cannot leave a dead link behind (anchors are not checked).
+#[test]
+fn every_relative_link_of_the_pages_leads_to_a_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (page, _) in pages(root) {
+        let path = root.join(&page);
+        let text = std::fs::read_to_string(&path).expect("read the page");
+        let dir = path.parent().expect("a page's folder");
+        for (at, _) in text.match_indices("](") {
+            let rest = &text[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+                continue;
+            }
+            let file = target.split('#').next().unwrap_or(target);
+            assert!(dir.join(file).exists(), "{page}: the link ({target}) leads to no file");
+        }
+    }
 }
 
 #[test]

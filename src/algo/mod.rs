@@ -5,6 +5,7 @@
 //! Times are Unix milliseconds (`Millis`) from the server's clock; all arithmetic on client
 //! numbers is checked, saturating or done in 128 bits, so no input can overflow or panic.
 
+pub mod concurrent;
 pub mod fixed;
 pub mod gcra;
 pub mod leaky;

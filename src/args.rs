@@ -1,12 +1,13 @@
 //! Parsing a command's arguments (after the key) into a typed request. One parser serves all
 //! the commands; errors name the offending argument and nothing has been touched yet.
 
+use crate::algo::concurrent::{Action, ConcurrentParams};
 use crate::algo::fixed::WindowParams;
 use crate::algo::gcra::ThrottleParams;
 use crate::algo::token::TokenParams;
 use crate::algo::{Algorithm, Millis, Mode, Request};
 use crate::codec::text::parse_u128;
-use crate::command::{Command, MAX_KEYS};
+use crate::command::{Command, MAX_ID, MAX_KEYS};
 use crate::error::Error;
 
 /// An algorithm with its parameters.
@@ -100,6 +101,47 @@ pub fn numkeys(arg: &[u8], args_after: usize) -> Result<usize, Error> {
         Some(n) if n >= 1 && n <= MAX_KEYS as u128 && n as usize <= args_after => Ok(n as usize),
         _ => Err(Error::NumKeys),
     }
+}
+
+/// A parsed RL.CONCURRENT call (`limit lease id [PEEK | RELEASE]`): the id is the argument
+/// itself, checked here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConcurrentCall {
+    pub params: ConcurrentParams,
+    pub action: Action,
+}
+
+pub fn parse_concurrent(args: &[&[u8]]) -> Result<ConcurrentCall, Error> {
+    let [limit, lease, id, options @ ..] = args else { return Err(Error::WrongArity) };
+    let params = ConcurrentParams { limit: positive(limit, "limit")?, lease: duration(lease, "lease")? };
+    holder_id(id)?;
+    let mut action = Action::Acquire;
+    for option in options {
+        let given = if option.eq_ignore_ascii_case(b"PEEK") {
+            Action::Peek
+        } else if option.eq_ignore_ascii_case(b"RELEASE") {
+            Action::Release
+        } else if let Some(other) = ["COST", "REFUND", "FORCE"].into_iter().find(|o| option.eq_ignore_ascii_case(o.as_bytes())) {
+            return Err(Error::NotAnOption(other, Command::Concurrent));
+        } else {
+            return Err(Error::UnknownOption(option.to_vec()));
+        };
+        action = match (action, given) {
+            (Action::Acquire, given) => given,
+            (Action::Peek, Action::Peek) => return Err(Error::RepeatedOption("PEEK")),
+            (Action::Release, Action::Release) => return Err(Error::RepeatedOption("RELEASE")),
+            _ => return Err(Error::Conflict("PEEK", "RELEASE")),
+        };
+    }
+    Ok(ConcurrentCall { params, action })
+}
+
+/// A holder's id: 1 to [`MAX_ID`] bytes, any bytes.
+pub fn holder_id(id: &[u8]) -> Result<(), Error> {
+    if id.is_empty() || id.len() > MAX_ID {
+        return Err(Error::IdLength);
+    }
+    Ok(())
 }
 
 /// The most words an RL.ALL call can have, its name included (one spec has at most 4 words,
@@ -384,6 +426,37 @@ mod tests {
         for (arg, after) in [(&b"0"[..], 5), (b"x", 5), (b"3", 2), (b"17", 100), (b"-1", 5)] {
             assert_eq!(numkeys(arg, after), Err(Error::NumKeys), "{arg:?}");
         }
+    }
+
+    fn concurrent(args: &[&str]) -> Result<ConcurrentCall, String> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        parse_concurrent(&args).map_err(|e| e.message())
+    }
+
+    #[test]
+    fn concurrent_takes_limit_lease_id_and_peek_or_release() {
+        let p = ConcurrentParams { limit: 4, lease: 30_000 };
+        assert_eq!(concurrent(&["4", "30s", "req-7"]), Ok(ConcurrentCall { params: p, action: Action::Acquire }));
+        assert_eq!(concurrent(&["4", "30s", "req-7", "peek"]).map(|c| c.action), Ok(Action::Peek));
+        assert_eq!(concurrent(&["4", "30s", "req-7", "Release"]).map(|c| c.action), Ok(Action::Release));
+        assert_eq!(concurrent(&["4", "30s"]), Err(Error::WrongArity.message()));
+        assert_eq!(concurrent(&["0", "30s", "a"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(concurrent(&["4", "0", "a"]).unwrap_err(), "ERR lease must be at least 1 ms");
+        assert_eq!(concurrent(&["4", "1x", "a"]).unwrap_err(), "ERR invalid duration '1x' for lease");
+        assert_eq!(concurrent(&["4", "1s", ""]).unwrap_err(), "ERR id must be 1 to 256 bytes");
+        let long = "x".repeat(257);
+        assert_eq!(concurrent(&["4", "1s", &long]).unwrap_err(), "ERR id must be 1 to 256 bytes");
+        assert!(concurrent(&["4", "1s", &"x".repeat(256)]).is_ok());
+        for option in ["COST", "refund", "FORCE"] {
+            assert_eq!(
+                concurrent(&["4", "1s", "a", option, "2"]).unwrap_err(),
+                format!("ERR syntax error, {} is not an option of RL.CONCURRENT (a lease is one slot)", option.to_ascii_uppercase())
+            );
+        }
+        assert_eq!(concurrent(&["4", "1s", "a", "PEEK", "RELEASE"]).unwrap_err(), "ERR syntax error, PEEK cannot be combined with RELEASE");
+        assert_eq!(concurrent(&["4", "1s", "a", "RELEASE", "peek"]).unwrap_err(), "ERR syntax error, PEEK cannot be combined with RELEASE");
+        assert_eq!(concurrent(&["4", "1s", "a", "PEEK", "PEEK"]).unwrap_err(), "ERR syntax error, PEEK given more than once");
+        assert_eq!(concurrent(&["4", "1s", "a", "NOW"]).unwrap_err(), "ERR syntax error, unknown option 'NOW'");
     }
 
     #[test]

@@ -33,6 +33,8 @@ commands! {
     Log,
     Token,
     Leaky,
+    /// RL.CONCURRENT: how many at once, with leases.
+    Concurrent,
     /// RL.ALL: several limiters, all or nothing.
     All,
     /// CL.THROTTLE: redis-cell's command, for its users to switch modules without a client change.
@@ -41,6 +43,9 @@ commands! {
 
 /// The most keys one RL.ALL call takes.
 pub const MAX_KEYS: usize = 16;
+
+/// The longest `id` of an RL.CONCURRENT holder, in bytes.
+pub const MAX_ID: usize = 256;
 
 /// Where a command's keys are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +113,20 @@ pub struct Docs {
     pub args: &'static [Arg],
 }
 
+/// A keyspace event: its name, and the class of key it is published for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub name: &'static CStr,
+    /// Whether it is a sorted set's event (`z` in notify-keyspace-events), else a string's (`$`).
+    pub sorted_set: bool,
+}
+
+impl Event {
+    const fn string(name: &'static CStr) -> Option<Event> {
+        Some(Event { name, sorted_set: false })
+    }
+}
+
 /// Everything the module tells the server and its users about a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Description {
@@ -122,10 +141,12 @@ pub struct Description {
     pub info: &'static CStr,
     /// The keyspace event of a key it writes (None: RL.ALL, which signals each key with its
     /// algorithm's event).
-    pub event: Option<&'static CStr>,
+    pub event: Option<Event>,
     /// Whether the module loads without it when another module registered the name first
     /// (redis-cell's CL.THROTTLE).
     pub optional: bool,
+    /// Whether its calls may give a slot back: INFO then counts them (`<prefix>_releases`).
+    pub releases: bool,
 }
 
 const KEY: Arg = Arg::new(c"key", ArgType::Key);
@@ -147,6 +168,9 @@ const WINDOW_ARITY: i32 = -4;
 const BUCKET_ARITY: i32 = -5;
 const ONE_KEY_WRITE: &CStr = c"write deny-oom fast";
 
+const ID: Arg = Arg::new(c"id", ArgType::String);
+const RELEASE: Arg = Arg::option(c"release", c"RELEASE", ArgType::PureToken);
+
 /// The rows of the table, one per command.
 const FIXED: Description = Description {
     name: c"rl.fixed",
@@ -159,8 +183,9 @@ const FIXED: Description = Description {
         args: WINDOW_ARGS,
     },
     info: c"fixed",
-    event: Some(c"rl.fixed"),
+    event: Event::string(c"rl.fixed"),
     optional: false,
+    releases: false,
 };
 
 const SLIDING: Description = Description {
@@ -174,8 +199,9 @@ const SLIDING: Description = Description {
         args: WINDOW_ARGS,
     },
     info: c"sliding",
-    event: Some(c"rl.sliding"),
+    event: Event::string(c"rl.sliding"),
     optional: false,
+    releases: false,
 };
 
 const LOG: Description = Description {
@@ -190,8 +216,9 @@ const LOG: Description = Description {
         args: WINDOW_ARGS,
     },
     info: c"log",
-    event: Some(c"rl.log"),
+    event: Event::string(c"rl.log"),
     optional: false,
+    releases: false,
 };
 
 const TOKEN: Description = Description {
@@ -205,8 +232,9 @@ const TOKEN: Description = Description {
         args: BUCKET_ARGS,
     },
     info: c"token",
-    event: Some(c"rl.token"),
+    event: Event::string(c"rl.token"),
     optional: false,
+    releases: false,
 };
 
 const LEAKY: Description = Description {
@@ -220,8 +248,27 @@ const LEAKY: Description = Description {
             args: BUCKET_ARGS,
         },
         info: c"leaky",
-        event: Some(c"rl.leaky"),
+        event: Event::string(c"rl.leaky"),
         optional: false,
+    releases: false,
+};
+
+const CONCURRENT: Description = Description {
+    name: c"rl.concurrent",
+    // It walks the expired leases and, when refused, the live ones: not `fast`.
+    flags: c"write deny-oom",
+    keys: Keys::First,
+    docs: Docs {
+        summary: c"Concurrency limit with leases: takes one of LIMIT slots for ID (or renews the one it holds) for LEASE, unless renewed or released.",
+        complexity: c"O(log N) when admitted, plus the expired leases it drops; O(N) when refused, N the live leases.",
+        // key + limit + lease + id.
+        arity: -5,
+        args: &[KEY, LIMIT, Arg::new(c"lease", ArgType::String), ID, PEEK, RELEASE],
+    },
+    info: c"concurrent",
+    event: Some(Event { name: c"rl.concurrent", sorted_set: true }),
+    optional: false,
+    releases: true,
 };
 
 const ALL: Description = Description {
@@ -249,6 +296,7 @@ const ALL: Description = Description {
     info: c"all",
     event: None,
     optional: false,
+    releases: false,
 };
 
 const THROTTLE: Description = Description {
@@ -269,8 +317,9 @@ const THROTTLE: Description = Description {
             ],
         },
         info: c"throttle",
-        event: Some(c"rl.throttle"),
+        event: Event::string(c"rl.throttle"),
         optional: true,
+    releases: false,
 };
 
 impl Command {
@@ -281,6 +330,7 @@ impl Command {
             Command::Log => &LOG,
             Command::Token => &TOKEN,
             Command::Leaky => &LEAKY,
+            Command::Concurrent => &CONCURRENT,
             Command::All => &ALL,
             Command::Throttle => &THROTTLE,
         }

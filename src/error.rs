@@ -2,7 +2,7 @@
 
 use crate::algo::Algorithm;
 use crate::codec::StateError;
-use crate::command::{Command, MAX_KEYS};
+use crate::command::{Command, MAX_ID, MAX_KEYS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -32,6 +32,10 @@ pub enum Error {
     UnknownAlgorithm(Vec<u8>, usize),
     /// RL.ALL: the same key twice.
     DuplicateKey,
+    /// RL.CONCURRENT: an option of the other RL commands (COST, REFUND, FORCE).
+    NotAnOption(&'static str, Command),
+    /// RL.CONCURRENT: an id that is empty or longer than 256 bytes.
+    IdLength,
     /// The key holds another Redis type.
     WrongType,
     /// The key holds a string this command cannot use.
@@ -71,10 +75,17 @@ impl Error {
                 format!("ERR unknown algorithm '{}' in spec {at} ({})", printable(name), spec_names())
             }
             Error::DuplicateKey => "ERR RL.ALL keys must be distinct (one limiter per key)".to_owned(),
+            Error::NotAnOption(option, command) => {
+                format!("ERR syntax error, {option} is not an option of {command} (a lease is one slot)")
+            }
+            Error::IdLength => format!("ERR id must be 1 to {MAX_ID} bytes"),
             Error::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned(),
             Error::State(command, StateError::OtherCommand(other)) => format!("ERR key holds {other} state, not {command} state"),
             Error::State(command, StateError::Unreadable) => format!("ERR key holds a value that is not {command} state"),
             Error::State(command, StateError::OutOfRange) => format!("ERR key holds {command} state out of range"),
+            Error::State(command, StateError::NotLeases) => {
+                format!("ERR key holds a sorted set that is not {command} state (scores must be whole milliseconds from 0 to 2^53)")
+            }
             Error::Server(what) => format!("ERR {what}"),
         }
     }

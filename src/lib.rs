@@ -53,6 +53,7 @@ fn dispatch(command: Command, call: &Invocation<'_>) -> Result<Outcome, Error> {
         Command::Log => handlers::limit::run(call, Algorithm::Log),
         Command::Token => handlers::limit::run(call, Algorithm::Token),
         Command::Leaky => handlers::limit::run(call, Algorithm::Leaky),
+        Command::Concurrent => handlers::concurrent::run(call),
         Command::All => handlers::all::run(call),
         Command::Throttle => handlers::throttle::run(call),
     }
@@ -68,6 +69,7 @@ const fn handler(command: Command) -> Handler {
         Command::Log => handle::<{ Command::Log as usize }>,
         Command::Token => handle::<{ Command::Token as usize }>,
         Command::Leaky => handle::<{ Command::Leaky as usize }>,
+        Command::Concurrent => handle::<{ Command::Concurrent as usize }>,
         Command::All => handle::<{ Command::All as usize }>,
         Command::Throttle => handle::<{ Command::Throttle as usize }>,
     }

@@ -1,9 +1,10 @@
 //! One call, from the key's stored bytes to the reply and the write: the whole command minus
 //! Redis. Pure, so the simulated store in tests runs exactly what the server runs.
 
+use crate::algo::concurrent::LeaseSummary;
 use crate::algo::fixed::WindowParams;
 use crate::algo::{self, wait_ms, Millis, Mode, Reply, Request, Stored};
-use crate::args::{Call, Spec};
+use crate::args::{Call, ConcurrentCall, Spec};
 use crate::codec::log::{Entries, LogView};
 use crate::codec::{self, StateError, Write};
 use crate::command::Command;
@@ -42,12 +43,48 @@ pub fn evaluate(call: &Call, found: Option<Found<'_>>, now: Millis) -> Result<Ou
     let mut outcome = decide(call, found, now).map_err(|e| Error::State(Command::of(call.spec.algorithm()), e))?;
     let expires_at = match &outcome.write {
         Some(Write::Value { expire_at, .. } | Write::Range { expire_at: Some(expire_at), .. }) => Some(*expire_at),
+        Some(Write::Leases { change, .. }) => change.expire_at,
         Some(Write::Range { expire_at: None, .. }) | None => found.and_then(|f| f.expire_at),
     };
-    if let Some(at) = expires_at {
-        outcome.reply = outcome.reply.waits_at_most(wait_ms(u128::from(at.saturating_sub(now))));
-    }
+    outcome.reply = waits_until(outcome.reply, expires_at, now);
     Ok(outcome)
+}
+
+/// `reply` with waits no longer than until the key expires at `expires_at` (None: no expiry).
+fn waits_until(reply: Reply, expires_at: Option<Millis>, now: Millis) -> Reply {
+    match expires_at {
+        Some(at) => reply.waits_at_most(wait_ms(u128::from(at.saturating_sub(now)))),
+        None => reply,
+    }
+}
+
+/// Decides an RL.CONCURRENT call for the holder `id` at `now`, on the stored leases as
+/// `summary` describes them (None: no key) and `expiries` walks them, ascending. A key whose
+/// expiry has come is gone; waits stop at the key's expiry, as for every command.
+pub fn evaluate_concurrent<I>(
+    call: &ConcurrentCall,
+    id: &[u8],
+    summary: Option<LeaseSummary>,
+    expiries: I,
+    now: Millis,
+) -> Result<Outcome, Error>
+where
+    I: IntoIterator<Item = Result<Millis, StateError>>,
+{
+    let summary = summary.filter(|s| s.expire_at.is_none_or(|at| at > now));
+    let walk = summary.is_some().then_some(expiries).into_iter().flatten();
+    let d = algo::concurrent::decide(walk, summary.unwrap_or_default(), now, call.params, call.action)
+        .map_err(|e| Error::State(Command::Concurrent, e))?;
+    let expires_at = match &d.change {
+        Some(c) => c.expire_at,
+        None => summary.and_then(|s| s.expire_at),
+    };
+    let write = d.change.map(|change| {
+        let mut bytes = codec::Buf::default();
+        bytes.extend(id);
+        Write::Leases { id: bytes, change }
+    });
+    Ok(Outcome { reply: waits_until(d.reply, expires_at, now), write })
 }
 
 /// Routes the call to its algorithm: decode what is stored, decide, encode what to store.

@@ -7,13 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::command::Command;
 
 /// What one call ended with. For RL.ALL, admitted means every limiter was charged; for
-/// CL.THROTTLE a quantity of 0 is a peek.
+/// CL.THROTTLE a quantity of 0 is a peek; an RL.CONCURRENT release is neither an admission nor
+/// a refusal, whether or not a lease was still held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Allowed,
     Denied,
     Peeked,
     Error,
+    Released,
 }
 
 /// One command's counters, read by the INFO callback.
@@ -23,6 +25,7 @@ pub struct Counters {
     denied: AtomicU64,
     peeks: AtomicU64,
     errors: AtomicU64,
+    releases: AtomicU64,
 }
 
 impl Counters {
@@ -33,17 +36,20 @@ impl Counters {
             denied: AtomicU64::new(0),
             peeks: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            releases: AtomicU64::new(0),
         }
     }
 
-    /// `(field suffix, value)` in INFO order: `calls`, `allowed`, `denied`, `peeks`, `errors`.
-    pub fn fields(&self) -> [(&'static str, u64); 5] {
+    /// `(field suffix, value)` in INFO order: `calls`, `allowed`, `denied`, `peeks`, `errors`,
+    /// `releases`.
+    pub fn fields(&self) -> [(&'static str, u64); 6] {
         [
             ("calls", self.calls.load(Ordering::Relaxed)),
             ("allowed", self.allowed.load(Ordering::Relaxed)),
             ("denied", self.denied.load(Ordering::Relaxed)),
             ("peeks", self.peeks.load(Ordering::Relaxed)),
             ("errors", self.errors.load(Ordering::Relaxed)),
+            ("releases", self.releases.load(Ordering::Relaxed)),
         ]
     }
 }
@@ -64,6 +70,7 @@ pub fn record(command: Command, outcome: Outcome) {
         Outcome::Denied => &c.denied,
         Outcome::Peeked => &c.peeks,
         Outcome::Error => &c.errors,
+        Outcome::Released => &c.releases,
     };
     bump(&c.calls);
     bump(field);
@@ -80,13 +87,13 @@ mod tests {
 
     #[test]
     fn each_command_counts_apart() {
-        let before: Vec<[(&str, u64); 5]> = Command::ALL.iter().map(|c| of(*c).fields()).collect();
+        let before: Vec<[(&str, u64); 6]> = Command::ALL.iter().map(|c| of(*c).fields()).collect();
         record(Command::Log, Outcome::Denied);
         record(Command::Log, Outcome::Peeked);
         for (c, was) in Command::ALL.iter().zip(before) {
             let now = of(*c).fields();
             let delta: Vec<u64> = now.iter().zip(was).map(|(n, w)| n.1 - w.1).collect();
-            assert_eq!(delta, if *c == Command::Log { vec![2, 0, 1, 1, 0] } else { vec![0; 5] }, "{c}");
+            assert_eq!(delta, if *c == Command::Log { vec![2, 0, 1, 1, 0, 0] } else { vec![0; 6] }, "{c}");
         }
     }
 }

@@ -127,11 +127,14 @@ where
             }
             let lease_ends = now.saturating_add(p.lease).min(MAX_EXPIRY).max(now.saturating_add(1));
             let expire_at = others_latest.map_or(lease_ends, |at| at.max(lease_ends));
+            // Dropping every expired lease may empty the set: Redis then deletes the key, and the
+            // ZADD that follows creates it anew, without an expiry.
+            let emptied = prune_through.is_some() && expired >= s.count;
             let change = LeaseChange {
                 prune_through,
                 holder: Holder::Set(lease_ends),
                 expire_at: Some(expire_at),
-                expire_moves: s.expire_at != Some(expire_at),
+                expire_moves: emptied || s.expire_at != Some(expire_at),
             };
             Ok(ConcurrentDecision { reply: reply(true, live_after, 0, Some(expire_at)), change: Some(change) })
         }
@@ -186,8 +189,12 @@ mod tests {
             };
             let d = decide(expiries.into_iter().map(Ok::<_, ()>), summary, now, p, action).expect("reads");
             if let Some(c) = d.change {
+                // As Redis does: a set emptied is a key deleted, its expiry with it.
                 if let Some(t) = c.prune_through {
                     self.members.retain(|_, at| *at > t);
+                    if self.members.is_empty() {
+                        self.expire_at = None;
+                    }
                 }
                 match c.holder {
                     Holder::Set(at) => {

@@ -9,6 +9,7 @@
 
 pub mod fixed;
 pub mod leaky;
+pub mod leases;
 pub mod log;
 pub mod sliding;
 pub mod tat;
@@ -16,6 +17,7 @@ pub mod text;
 pub mod token;
 pub mod varint;
 
+use crate::algo::concurrent::LeaseChange;
 use crate::algo::Millis;
 use crate::command::Command;
 
@@ -40,6 +42,9 @@ pub enum StateError {
     Unreadable,
     /// It has this command's shape, but a number out of range (a negative count).
     OutOfRange,
+    /// A sorted set with a score that is not a lease's expiry (a leaderboard, a set written by
+    /// hand).
+    NotLeases,
 }
 
 impl From<crate::algo::log::Damaged> for StateError {
@@ -64,6 +69,10 @@ pub enum Write {
     /// `SETRANGE key offset bytes` (never shortens the value), then `PEXPIREAT key t` when the
     /// expiry moves.
     Range { offset: usize, bytes: Buf, expire_at: Option<Millis> },
+    /// RL.CONCURRENT's sorted set (`leases`): `ZREMRANGEBYSCORE key -inf t` for the expired
+    /// leases, `ZADD key t id` or `ZREM key id` for the holder's, then `PEXPIREAT key t` when
+    /// the key's expiry moves.
+    Leases { id: Buf, change: LeaseChange },
 }
 
 /// Bytes to write: inline for the short values of the hot path, on the heap for rare large

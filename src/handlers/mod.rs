@@ -3,5 +3,6 @@
 //! import one another: what they share lives below them.
 
 pub mod all;
+pub mod concurrent;
 pub mod limit;
 pub mod throttle;

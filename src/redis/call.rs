@@ -2,7 +2,6 @@
 //! call, the arguments' bytes, the server's clock, and "apply the write, replicate its effect,
 //! signal the key".
 
-use std::ffi::CStr;
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -14,7 +13,7 @@ use super::reply;
 use crate::algo::Millis;
 use crate::args;
 use crate::codec::Write;
-use crate::command::{Command, Keys};
+use crate::command::{Command, Event, Keys};
 use crate::error::Error;
 use crate::stats::{self, Outcome};
 
@@ -155,13 +154,14 @@ pub fn string_bytes<'a>(s: *mut RedisModuleString) -> Result<&'a [u8], Error> {
 
 /// What a built-in write does after changing a key: invalidate WATCH and client-side caches,
 /// and publish the keyspace event `event` (`rl.fixed`, ...) to those who subscribed.
-fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, event: &CStr) -> Result<(), Error> {
+fn signal(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, event: Event) -> Result<(), Error> {
     let modified = api!(RedisModule_SignalModifiedKey);
     let notify = api!(RedisModule_NotifyKeyspaceEvent);
     // SAFETY: ctx and key belong to the running command; event is NUL-terminated.
     unsafe {
         modified(ctx, key);
-        notify(ctx, raw::REDISMODULE_NOTIFY_STRING, event.as_ptr(), key);
+        let class = if event.sorted_set { raw::REDISMODULE_NOTIFY_ZSET } else { raw::REDISMODULE_NOTIFY_STRING };
+        notify(ctx, class as c_int, event.name.as_ptr(), key);
     }
     Ok(())
 }

@@ -20,8 +20,12 @@ pub extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c_int) {
     // SAFETY: ctx is the info context Redis passed to this callback; the name is NUL-terminated.
     unsafe { add_section(ctx, c"stats".as_ptr()) };
     for command in Command::ALL {
-        let prefix = command.describe().info.to_string_lossy();
+        let d = command.describe();
+        let prefix = d.info.to_string_lossy();
         for (suffix, value) in stats::of(command).fields() {
+            if suffix == "releases" && !d.releases {
+                continue;
+            }
             let Ok(name) = CString::new(format!("{prefix}_{suffix}")) else { continue };
             // SAFETY: as above; Redis copies the name.
             unsafe { add_field(ctx, name.as_ptr(), value) };

@@ -29,7 +29,8 @@ impl From<Found<'_>> for Current {
 
 /// An open key, closed on drop.
 pub struct OpenKey {
-    key: *mut RedisModuleKey,
+    pub(super) ctx: *mut RedisModuleCtx,
+    pub(super) key: *mut RedisModuleKey,
 }
 
 impl OpenKey {
@@ -41,7 +42,7 @@ impl OpenKey {
         if key.is_null() {
             return Err(Error::Server("could not open the key"));
         }
-        Ok(OpenKey { key })
+        Ok(OpenKey { ctx, key })
     }
 
     /// The string under the key and its expiry (None: no such key); WRONGTYPE for another type.
@@ -62,7 +63,7 @@ impl OpenKey {
     }
 
     /// The key's absolute expiry (None: no TTL).
-    fn expire_at(&self) -> Result<Option<Millis>, Error> {
+    pub(super) fn expire_at(&self) -> Result<Option<Millis>, Error> {
         let expire = match server::expiry().ok_or(NOT_LOADED)? {
             // SAFETY: self.key is open until drop.
             Expiry::Absolute { get, .. } => unsafe { get(self.key) },
@@ -120,7 +121,7 @@ impl OpenKey {
         Ok(())
     }
 
-    fn set_expire(&self, at: Millis) -> Result<(), Error> {
+    pub(super) fn set_expire(&self, at: Millis) -> Result<(), Error> {
         let at = at.min(i64::MAX as u64) as i64;
         let status = match server::expiry().ok_or(NOT_LOADED)? {
             // SAFETY: self.key is open for writing and holds a value.
@@ -155,12 +156,13 @@ impl OpenKey {
         let (offset, bytes, expire_at) = match write {
             Write::Value { bytes, expire_at } => (0, bytes.as_slice(), Some(*expire_at)),
             Write::Range { offset, bytes, expire_at } => (*offset, bytes.as_slice(), *expire_at),
+            Write::Leases { id, change } => return self.apply_leases(id.as_slice(), change),
         };
         let end = offset.saturating_add(bytes.len());
         let resize = match (write, current) {
             (Write::Value { .. }, Some(c)) => c.len != end,
             (Write::Range { .. }, Some(c)) => end > c.len,
-            (_, None) => true,
+            (_, None) | (Write::Leases { .. }, _) => true,
         };
         if resize {
             self.resize(end)?;

@@ -8,6 +8,7 @@ pub mod call;
 pub mod docs;
 pub mod info;
 pub mod key;
+pub mod leases;
 mod replicate;
 mod reply;
 pub mod server;

@@ -82,7 +82,7 @@ macro_rules! present {
 }
 
 /// Every module API a call uses besides the expiry pair, and whether the server has it.
-fn required() -> [(&'static str, bool); 16] {
+fn required() -> [(&'static str, bool); 29] {
     [
         present!(RedisModule_OpenKey),
         present!(RedisModule_CloseKey),
@@ -100,6 +100,20 @@ fn required() -> [(&'static str, bool); 16] {
         present!(RedisModule_CreateCommand),
         present!(RedisModule_IsKeysPositionRequest),
         present!(RedisModule_KeyAtPos),
+        // RL.CONCURRENT's sorted sets.
+        present!(RedisModule_ValueLength),
+        present!(RedisModule_CreateString),
+        present!(RedisModule_FreeString),
+        present!(RedisModule_ZsetAdd),
+        present!(RedisModule_ZsetRem),
+        present!(RedisModule_ZsetScore),
+        present!(RedisModule_ZsetFirstInScoreRange),
+        present!(RedisModule_ZsetLastInScoreRange),
+        present!(RedisModule_ZsetRangeCurrentElement),
+        present!(RedisModule_ZsetRangeNext),
+        present!(RedisModule_ZsetRangePrev),
+        present!(RedisModule_ZsetRangeEndReached),
+        present!(RedisModule_ZsetRangeStop),
     ]
 }
 

@@ -83,6 +83,7 @@ fn from_rust(w: &Write) -> W {
     match w {
         Write::Value { bytes, expire_at } => W::Value(bytes.as_slice().to_vec(), *expire_at as i64),
         Write::Range { offset, bytes, expire_at } => W::Range(*offset, bytes.as_slice().to_vec(), expire_at.map(|a| a as i64)),
+        Write::Leases { .. } => panic!("RL.CONCURRENT is not in these comparisons: {w:?}"),
     }
 }
 

@@ -11,6 +11,9 @@ mod differential;
 #[cfg(test)]
 mod transitions;
 
+use std::collections::BTreeMap;
+
+use crate::algo::concurrent::{Holder, LeaseSummary};
 use crate::algo::Millis;
 use crate::codec::Write;
 use crate::limiter::Found;
@@ -59,6 +62,63 @@ impl RedisKey {
                     *expiry = Some(*at);
                 }
             }
+            Write::Leases { .. } => panic!("a sorted set's write on a string key: {write:?}"),
+        }
+    }
+}
+
+/// RL.CONCURRENT's sorted set as Redis keeps it: member -> score (a lease's expiry), and the
+/// key's expiry; written by the same `Write::Leases` the module applies and replicates, and
+/// expired, or deleted when emptied, as Redis does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisSortedSet {
+    pub members: BTreeMap<Vec<u8>, Millis>,
+    pub expire_at: Option<Millis>,
+}
+
+impl RedisSortedSet {
+    /// What the module reads for the holder `id` at `now`: the summary, and every expiry in
+    /// ascending order (None: no key). Redis hands out a key in the millisecond of its expiry.
+    pub fn read(&mut self, id: &[u8], now: Millis) -> Option<(LeaseSummary, Vec<Millis>)> {
+        if self.expire_at.is_some_and(|at| now > at) {
+            *self = RedisSortedSet::default();
+        }
+        if self.members.is_empty() {
+            return None;
+        }
+        let mut expiries: Vec<Millis> = self.members.values().copied().collect();
+        expiries.sort_unstable();
+        let summary = LeaseSummary {
+            count: self.members.len() as u64,
+            own: self.members.get(id).copied(),
+            latest_other: self.members.iter().filter(|(m, _)| m.as_slice() != id).map(|(_, at)| *at).max(),
+            expire_at: self.expire_at,
+        };
+        Some((summary, expiries))
+    }
+
+    /// What `ZREMRANGEBYSCORE key -inf t`, `ZADD key t id` or `ZREM key id`, and `PEXPIREAT`
+    /// leave: an emptied set is a deleted key, its expiry gone with it.
+    pub fn apply(&mut self, write: &Write) {
+        let Write::Leases { id, change } = write else { panic!("a string's write on a sorted set: {write:?}") };
+        if let Some(through) = change.prune_through {
+            self.members.retain(|_, at| *at > through);
+            if self.members.is_empty() {
+                self.expire_at = None;
+            }
+        }
+        match change.holder {
+            Holder::Set(at) => {
+                self.members.insert(id.as_slice().to_vec(), at);
+            }
+            Holder::Remove => {
+                self.members.remove(id.as_slice());
+            }
+        }
+        if self.members.is_empty() {
+            *self = RedisSortedSet::default();
+        } else if let (Some(at), true) = (change.expire_at, change.expire_moves) {
+            self.expire_at = Some(at);
         }
     }
 }

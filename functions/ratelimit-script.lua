@@ -363,7 +363,7 @@ local function parse_all(keys, names, args, i)
     if kind == nil then
       if #specs < keys and not is_option(name) then
         fail("ERR unknown algorithm '" .. printable(name) .. "' in spec " .. (#specs + 1)
-          .. " (FIXED, SLIDING, LOG, TOKEN or LEAKY)")
+          .. " (FIXED, SLIDING, LOG, TOKEN, LEAKY or CONCURRENT)")
       end
       break
     end

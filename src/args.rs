@@ -88,11 +88,30 @@ pub fn parse_throttle(args: &[&[u8]]) -> Result<ThrottleCall, Error> {
     Ok(ThrottleCall { params, quantity })
 }
 
-/// A parsed RL.ALL call: one spec per key, in key order, and the request for all of them.
+/// One spec of an RL.ALL call: a rate limit, or `CONCURRENT limit lease`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllSpec {
+    Rate(Spec),
+    Concurrent(ConcurrentParams),
+}
+
+impl AllSpec {
+    /// The command whose state the spec's key holds.
+    pub fn command(&self) -> Command {
+        match self {
+            AllSpec::Rate(spec) => Command::of(spec.algorithm()),
+            AllSpec::Concurrent(_) => Command::Concurrent,
+        }
+    }
+}
+
+/// A parsed RL.ALL call: one spec per key, in key order, the request for all of them, and the
+/// holder's id for its CONCURRENT specs (`ID id`: given exactly when there are such specs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllCall {
-    pub specs: Vec<Spec>,
+    pub specs: Vec<AllSpec>,
     pub request: Request,
+    pub id: Option<Vec<u8>>,
 }
 
 /// The number of keys of an RL.ALL call (its first argument), checked against the arguments.
@@ -145,8 +164,8 @@ pub fn holder_id(id: &[u8]) -> Result<(), Error> {
 }
 
 /// The most words an RL.ALL call can have, its name included (one spec has at most 4 words,
-/// the options at most 3): anything longer is not a valid call.
-pub const MAX_ALL_ARGS: usize = 2 + MAX_KEYS * 5 + 3;
+/// the options at most 5): anything longer is not a valid call.
+pub const MAX_ALL_ARGS: usize = 2 + MAX_KEYS * 5 + 5;
 
 /// RL.ALL's call from `numkeys key [key ...] spec [spec ...] [options]` (`numkeys` and the
 /// words after it), checked in the command's order: the number of keys, the specs, then the
@@ -162,11 +181,11 @@ pub fn all_call(numkeys_arg: &[u8], rest: &[&[u8]]) -> Result<(usize, AllCall), 
     Ok((keys, call))
 }
 
-/// RL.ALL's arguments after its keys: `keys` specs, then `[COST n] [PEEK]`.
+/// RL.ALL's arguments after its keys: `keys` specs, then `[COST n] [PEEK] [ID id]`.
 pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
     let mut specs = Vec::with_capacity(keys);
     while let [name, rest @ ..] = args {
-        let Some(algorithm) = algorithm_named(name) else {
+        let Some(kind) = spec_named(name) else {
             // Options start here: fewer specs than keys is a count error, not an unknown name.
             if specs.len() < keys && !is_option(name) {
                 return Err(Error::UnknownAlgorithm(name.to_vec(), specs.len() + 1));
@@ -175,28 +194,72 @@ pub fn parse_all(keys: usize, mut args: &[&[u8]]) -> Result<AllCall, Error> {
         };
         if specs.len() == keys {
             // One spec more than keys: count them all for the message.
-            let extra = args.iter().filter(|a| algorithm_named(a).is_some()).count();
+            let extra = args.iter().filter(|a| spec_named(a).is_some()).count();
             return Err(Error::SpecCount(keys, keys + extra));
         }
-        let (spec, after) =
-            spec_of(algorithm, rest).map_err(|e| if e == Error::WrongArity { Error::SpecCount(keys, specs.len()) } else { e })?;
+        let count_error = |e| if e == Error::WrongArity { Error::SpecCount(keys, specs.len()) } else { e };
+        let (spec, after) = match kind {
+            Some(algorithm) => spec_of(algorithm, rest).map(|(spec, after)| (AllSpec::Rate(spec), after)),
+            None => concurrent_spec(rest).map(|(params, after)| (AllSpec::Concurrent(params), after)),
+        }
+        .map_err(count_error)?;
         specs.push(spec);
         args = after;
     }
     if specs.len() != keys {
         return Err(Error::SpecCount(keys, specs.len()));
     }
-    let request = options_of(args)?;
-    match request.mode {
-        Mode::Take => Ok(AllCall { specs, request }),
-        Mode::Force => Err(Error::Conflict("FORCE", "RL.ALL")),
-        Mode::Refund => Err(Error::Conflict("REFUND", "RL.ALL")),
+    let (id, options) = id_option(args)?;
+    let request = options_of(&options)?;
+    let concurrent = specs.iter().any(|s| matches!(s, AllSpec::Concurrent(_)));
+    match (request.mode, &id, concurrent) {
+        (Mode::Force, ..) => Err(Error::Conflict("FORCE", "RL.ALL")),
+        (Mode::Refund, ..) => Err(Error::Conflict("REFUND", "RL.ALL")),
+        (Mode::Take, None, true) => Err(Error::ConcurrentWithoutId),
+        (Mode::Take, Some(_), false) => Err(Error::IdWithoutConcurrent),
+        (Mode::Take, ..) => Ok(AllCall { specs, request, id }),
     }
 }
 
-/// The algorithm a spec names (its command's name without `RL.`), in any case.
-fn algorithm_named(name: &[u8]) -> Option<Algorithm> {
-    Algorithm::ALL.into_iter().find(|a| name.eq_ignore_ascii_case(Command::spec_name(*a)))
+/// A CONCURRENT spec's `limit lease`, and what follows.
+fn concurrent_spec<'a, 'b>(args: &'a [&'b [u8]]) -> Result<(ConcurrentParams, &'a [&'b [u8]]), Error> {
+    let [limit, lease, after @ ..] = args else { return Err(Error::WrongArity) };
+    Ok((ConcurrentParams { limit: positive(limit, "limit")?, lease: duration(lease, "lease")? }, after))
+}
+
+/// An RL.ALL call's holder id (None: no `ID`), and its other options.
+type IdAndOptions<'b> = (Option<Vec<u8>>, Vec<&'b [u8]>);
+
+/// RL.ALL's `ID id` taken out of its options (once, any case, a valid id), and the others.
+fn id_option<'b>(options: &[&'b [u8]]) -> Result<IdAndOptions<'b>, Error> {
+    let mut id = None;
+    let mut rest = Vec::with_capacity(options.len());
+    let mut words = options.iter();
+    while let Some(word) = words.next() {
+        if !word.eq_ignore_ascii_case(b"ID") {
+            rest.push(*word);
+            // COST's value is not an option name, even if it reads `ID`.
+            if word.eq_ignore_ascii_case(b"COST") || word.eq_ignore_ascii_case(b"REFUND") {
+                rest.extend(words.next());
+            }
+            continue;
+        }
+        let value = words.next().ok_or(Error::MissingValue("ID"))?;
+        holder_id(value)?;
+        if id.replace(value.to_vec()).is_some() {
+            return Err(Error::RepeatedOption("ID"));
+        }
+    }
+    Ok((id, rest))
+}
+
+/// What a spec's name names (its command's name without `RL.`, in any case): a rate-limit
+/// algorithm, or CONCURRENT (`Some(None)`).
+fn spec_named(name: &[u8]) -> Option<Option<Algorithm>> {
+    if name.eq_ignore_ascii_case(Command::Concurrent.spec_word()) {
+        return Some(None);
+    }
+    Algorithm::ALL.into_iter().find(|a| name.eq_ignore_ascii_case(Command::of(*a).spec_word())).map(Some)
 }
 
 impl Spec {
@@ -212,7 +275,7 @@ impl Spec {
 }
 
 fn is_option(name: &[u8]) -> bool {
-    ["COST", "PEEK", "FORCE", "REFUND"].iter().any(|o| name.eq_ignore_ascii_case(o.as_bytes()))
+    ["COST", "PEEK", "FORCE", "REFUND", "ID"].iter().any(|o| name.eq_ignore_ascii_case(o.as_bytes()))
 }
 
 /// `[COST n] [PEEK] [FORCE] | REFUND n`, in any order and any case, each at most once.
@@ -402,9 +465,9 @@ mod tests {
         assert_eq!(
             call.specs,
             [
-                Spec::Fixed(WindowParams { limit: 10, window: 60_000 }),
-                Spec::Token(TokenParams { capacity: 5, rate: 1, period: 1000 }),
-                Spec::Leaky(TokenParams { capacity: 4, rate: 2, period: 1000 }),
+                AllSpec::Rate(Spec::Fixed(WindowParams { limit: 10, window: 60_000 })),
+                AllSpec::Rate(Spec::Token(TokenParams { capacity: 5, rate: 1, period: 1000 })),
+                AllSpec::Rate(Spec::Leaky(TokenParams { capacity: 4, rate: 2, period: 1000 })),
             ]
         );
         assert_eq!(call.request, Request::take(2, true));
@@ -416,7 +479,7 @@ mod tests {
         assert_eq!(all(2, &["FIXED", "10", "1m", "COST", "1"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 2 keys, 1 spec given");
         assert_eq!(
             all(2, &["FIXED", "10", "1m", "BUCKET", "1", "1s"]).unwrap_err(),
-            "ERR unknown algorithm 'BUCKET' in spec 2 (FIXED, SLIDING, LOG, TOKEN or LEAKY)"
+            "ERR unknown algorithm 'BUCKET' in spec 2 (FIXED, SLIDING, LOG, TOKEN, LEAKY or CONCURRENT)"
         );
         assert_eq!(all(1, &["TOKEN", "10", "1m"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 1 key, 0 specs given");
         assert_eq!(all(1, &["FIXED", "0", "1m"]).unwrap_err(), "ERR limit must be a positive integer");
@@ -457,6 +520,33 @@ mod tests {
         assert_eq!(concurrent(&["4", "1s", "a", "RELEASE", "peek"]).unwrap_err(), "ERR syntax error, PEEK cannot be combined with RELEASE");
         assert_eq!(concurrent(&["4", "1s", "a", "PEEK", "PEEK"]).unwrap_err(), "ERR syntax error, PEEK given more than once");
         assert_eq!(concurrent(&["4", "1s", "a", "NOW"]).unwrap_err(), "ERR syntax error, unknown option 'NOW'");
+    }
+
+    #[test]
+    fn all_takes_concurrent_specs_with_the_holders_id() {
+        let call = all(2, &["CONCURRENT", "4", "30s", "fixed", "100", "1m", "id", "req-7", "COST", "2"]).unwrap();
+        assert_eq!(
+            call.specs,
+            [
+                AllSpec::Concurrent(ConcurrentParams { limit: 4, lease: 30_000 }),
+                AllSpec::Rate(Spec::Fixed(WindowParams { limit: 100, window: 60_000 }))
+            ]
+        );
+        assert_eq!((call.id.as_deref(), call.request), (Some(&b"req-7"[..]), Request::take(2, false)));
+        // COST's value is a value, even when it reads ID.
+        assert_eq!(all(1, &["FIXED", "1", "1m", "COST", "ID"]).unwrap_err(), "ERR COST must be a positive integer");
+        assert_eq!(
+            all(1, &["CONCURRENT", "4", "30s"]).unwrap_err(),
+            "ERR RL.ALL needs ID id for its CONCURRENT spec (the holder of the lease)"
+        );
+        assert_eq!(all(1, &["FIXED", "1", "1m", "ID", "a"]).unwrap_err(), "ERR syntax error, ID goes only with a CONCURRENT spec");
+        assert_eq!(all(1, &["CONCURRENT", "4", "30s", "ID"]).unwrap_err(), "ERR syntax error, ID needs a value");
+        assert_eq!(all(1, &["CONCURRENT", "4", "30s", "ID", "a", "ID", "b"]).unwrap_err(), "ERR syntax error, ID given more than once");
+        assert_eq!(all(1, &["CONCURRENT", "4", "30s", "ID", ""]).unwrap_err(), "ERR id must be 1 to 256 bytes");
+        assert_eq!(all(1, &["CONCURRENT", "0", "30s", "ID", "a"]).unwrap_err(), "ERR limit must be a positive integer");
+        assert_eq!(all(1, &["CONCURRENT", "4", "0s", "ID", "a"]).unwrap_err(), "ERR lease must be at least 1 ms");
+        assert_eq!(all(1, &["CONCURRENT", "4"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 1 key, 0 specs given");
+        assert_eq!(all(2, &["CONCURRENT", "4", "1s", "CONCURRENT", "2", "1s", "ID", "x", "PEEK"]).map(|c| c.request.peek), Ok(true));
     }
 
     #[test]

@@ -286,11 +286,13 @@ const ALL: Description = Description {
             Arg::new(c"numkeys", ArgType::Integer),
             KEY.multiple(),
             Arg {
-                display: Some(c"FIXED|SLIDING|LOG limit window | TOKEN|LEAKY capacity rate period"),
+                display: Some(c"FIXED|SLIDING|LOG limit window | TOKEN|LEAKY capacity rate period | CONCURRENT limit lease"),
                 ..Arg::new(c"spec", ArgType::String).multiple()
             },
             COST,
             PEEK,
+            // The holder of its CONCURRENT specs' leases.
+            Arg::option(c"id", c"ID", ArgType::String),
         ],
     },
     info: c"all",
@@ -347,11 +349,15 @@ impl Command {
         }
     }
 
-    /// The name an RL.ALL spec gives `algorithm`: its command's name without `rl.` (`fixed`).
-    pub fn spec_name(algorithm: Algorithm) -> &'static [u8] {
-        let name = Command::of(algorithm).describe().name.to_bytes();
+    /// The word an RL.ALL spec names the command's limiter by: its name without `rl.`
+    /// (`fixed`, `concurrent`).
+    pub fn spec_word(self) -> &'static [u8] {
+        let name = self.describe().name.to_bytes();
         name.strip_prefix(b"rl.").unwrap_or(name)
     }
+
+    /// The commands whose limiters an RL.ALL spec may name, in the order errors list them.
+    pub const SPECS: [Command; 6] = [Command::Fixed, Command::Sliding, Command::Log, Command::Token, Command::Leaky, Command::Concurrent];
 }
 
 /// The name as clients write it in errors: `RL.FIXED`.
@@ -393,7 +399,8 @@ mod tests {
     fn names_in_errors_and_specs() {
         assert_eq!(Command::Fixed.to_string(), "RL.FIXED");
         assert_eq!(Command::Throttle.to_string(), "CL.THROTTLE");
-        let specs: Vec<&[u8]> = Algorithm::ALL.into_iter().map(Command::spec_name).collect();
-        assert_eq!(specs, [&b"fixed"[..], b"sliding", b"log", b"token", b"leaky"]);
+        let specs: Vec<&[u8]> = Command::SPECS.into_iter().map(Command::spec_word).collect();
+        assert_eq!(specs, [&b"fixed"[..], b"sliding", b"log", b"token", b"leaky", b"concurrent"]);
+        assert!(Algorithm::ALL.into_iter().all(|a| Command::SPECS.contains(&Command::of(a))));
     }
 }

@@ -1,6 +1,5 @@
 //! Every error a client can see, with its exact message, in one place.
 
-use crate::algo::Algorithm;
 use crate::codec::StateError;
 use crate::command::{Command, MAX_ID, MAX_KEYS};
 
@@ -32,6 +31,10 @@ pub enum Error {
     UnknownAlgorithm(Vec<u8>, usize),
     /// RL.ALL: the same key twice.
     DuplicateKey,
+    /// RL.ALL: a CONCURRENT spec without `ID id`.
+    ConcurrentWithoutId,
+    /// RL.ALL: `ID id` without a CONCURRENT spec.
+    IdWithoutConcurrent,
     /// RL.CONCURRENT: an option of the other RL commands (COST, REFUND, FORCE).
     NotAnOption(&'static str, Command),
     /// RL.CONCURRENT: an id that is empty or longer than 256 bytes.
@@ -74,6 +77,8 @@ impl Error {
             Error::UnknownAlgorithm(name, at) => {
                 format!("ERR unknown algorithm '{}' in spec {at} ({})", printable(name), spec_names())
             }
+            Error::ConcurrentWithoutId => "ERR RL.ALL needs ID id for its CONCURRENT spec (the holder of the lease)".to_owned(),
+            Error::IdWithoutConcurrent => "ERR syntax error, ID goes only with a CONCURRENT spec".to_owned(),
             Error::DuplicateKey => "ERR RL.ALL keys must be distinct (one limiter per key)".to_owned(),
             Error::NotAnOption(option, command) => {
                 format!("ERR syntax error, {option} is not an option of {command} (a lease is one slot)")
@@ -91,9 +96,9 @@ impl Error {
     }
 }
 
-/// The names an RL.ALL spec may start with: `FIXED, SLIDING, LOG, TOKEN or LEAKY`.
+/// The names an RL.ALL spec may start with: `FIXED, SLIDING, LOG, TOKEN, LEAKY or CONCURRENT`.
 fn spec_names() -> String {
-    let names: Vec<String> = Algorithm::ALL.iter().map(|a| String::from_utf8_lossy(Command::spec_name(*a)).to_ascii_uppercase()).collect();
+    let names: Vec<String> = Command::SPECS.iter().map(|c| String::from_utf8_lossy(c.spec_word()).to_ascii_uppercase()).collect();
     match names.split_last() {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),

@@ -134,17 +134,52 @@ pub struct AllOutcome {
     pub writes: Vec<(usize, Write)>,
 }
 
-/// Decides an RL.ALL call: `specs[i]` on the key as `found[i]`. Each limiter decides as a call
-/// of its own would; nothing is applied here, so if one refuses, every write is dropped (a
-/// refusal's reply is the same whether or not it would have written a cleanup). The reply is
-/// the decisive limiter's: the first that refused, or the one with the least remaining (ties
-/// to the lowest index), with its 1-based index; when admitted, field 4 is the longest
-/// RL.LEAKY delay, the wait before proceeding.
-pub fn evaluate_all(specs: &[Spec], found: &[Option<Found<'_>>], now: Millis, req: Request) -> Result<AllOutcome, Error> {
-    let mut replies = Vec::with_capacity(specs.len());
+/// One limiter of an RL.ALL call, with its key as read for it.
+pub enum Limit<'a> {
+    /// A rate limit on its string (None: no key).
+    Rate { call: Call, found: Option<Found<'a>> },
+    /// CONCURRENT for the call's holder `id`, on its leases (`leases` None: no key) and their
+    /// expiries, ascending.
+    Concurrent {
+        call: ConcurrentCall,
+        id: &'a [u8],
+        leases: Option<LeaseSummary>,
+        expiries: Box<dyn Iterator<Item = Result<Millis, StateError>> + 'a>,
+    },
+}
+
+impl Limit<'_> {
+    /// The limiter decided as a call of its own would.
+    fn evaluate(self, now: Millis) -> Result<Outcome, Error> {
+        match self {
+            Limit::Rate { call, found } => evaluate(&call, found, now),
+            Limit::Concurrent { call, id, leases, expiries } => evaluate_concurrent(&call, id, leases, expiries, now),
+        }
+    }
+
+    /// Whether its reply's field 4 is a delay before proceeding when admitted (RL.LEAKY).
+    fn delays(&self) -> bool {
+        matches!(self, Limit::Rate { call: Call { spec: Spec::Leaky(_), .. }, .. })
+    }
+}
+
+/// Decides an RL.ALL call, each limiter on its key. Each decides as a call of its own would;
+/// nothing is applied here, so if one refuses, every write is dropped (a refusal's reply is
+/// the same whether or not it would have written a cleanup), and a CONCURRENT lease is taken or
+/// renewed only when every other limiter admits. The reply is the decisive limiter's: the first
+/// that refused, or the one with the least remaining (ties to the lowest index), with its
+/// 1-based index; when admitted, field 4 is the longest RL.LEAKY delay, the wait before
+/// proceeding.
+pub fn evaluate_all(limits: Vec<Limit<'_>>, now: Millis) -> Result<AllOutcome, Error> {
+    let mut replies = Vec::with_capacity(limits.len());
     let mut writes = Vec::new();
-    for (i, (spec, found)) in specs.iter().zip(found).enumerate() {
-        let outcome = evaluate(&Call { spec: *spec, request: req }, *found, now)?;
+    let mut delay = 0;
+    for (i, limit) in limits.into_iter().enumerate() {
+        let delays = limit.delays();
+        let outcome = limit.evaluate(now)?;
+        if delays {
+            delay = delay.max(outcome.reply.retry_after_ms);
+        }
         replies.push(outcome.reply);
         writes.extend(outcome.write.map(|w| (i, w)));
     }
@@ -159,7 +194,6 @@ pub fn evaluate_all(specs: &[Spec], found: &[Option<Found<'_>>], now: Millis, re
     let Some((i, decisive)) = replies.iter().enumerate().min_by_key(|(_, r)| r.remaining) else {
         return Err(Error::NumKeys);
     };
-    let delay = specs.iter().zip(&replies).filter(|(s, _)| matches!(s, Spec::Leaky(_))).map(|(_, r)| r.retry_after_ms).max().unwrap_or(0);
     Ok(AllOutcome { reply: six(i, decisive, delay), writes })
 }
 
@@ -190,6 +224,85 @@ mod tests {
         assert_eq!((next.reply.retry_after_ms, next.reply.reset_after_ms), (until_expiry - 1, until_expiry - 1));
     }
 
+    /// RL.ALL with a CONCURRENT spec: the lease is taken or renewed only when every limiter
+    /// admits; a refusal, the lease's or another limiter's, charges nothing and takes no slot.
+    #[test]
+    fn property_all_takes_a_lease_only_when_every_limiter_admits() {
+        use crate::algo::concurrent::{Action, ConcurrentParams};
+        use crate::testing::RedisSortedSet;
+        let mut rng = Rng::new(0xA1C);
+        let (mut leased, mut lease_refused, mut rate_refused) = (0, 0, 0);
+        for _case in 0..300 {
+            let rate = random_spec(&mut rng, 8, 300);
+            let params = ConcurrentParams { limit: rng.range(1, 3), lease: rng.range(1, 400) };
+            let (mut set, mut key) = (RedisSortedSet::default(), RedisKey::default());
+            let mut now = rng.range(0, 1 << 40);
+            for _step in 0..60 {
+                now = rng.advance(now, 200);
+                let id = [b'a' + rng.range(0, 3) as u8];
+                let req = Request::take(rng.range(1, 3), rng.chance(10));
+                let read = set.read(&id, now);
+                let held_before = read.as_ref().is_some_and(|(s, _)| s.own.is_some_and(|at| at > now));
+                let mut string = key.clone();
+                let found = string.found(now);
+                let limits = || {
+                    let (leases, expiries) = read.clone().map_or((None, Vec::new()), |(s, e)| (Some(s), e));
+                    let action = if req.peek { Action::Peek } else { Action::Acquire };
+                    vec![
+                        Limit::Concurrent {
+                            call: ConcurrentCall { params, action },
+                            id: &id,
+                            leases,
+                            expiries: Box::new(expiries.into_iter().map(Ok)),
+                        },
+                        Limit::Rate { call: Call { spec: rate, request: req }, found },
+                    ]
+                };
+                // Each alone, as a PEEK: what they would answer.
+                let alone: Vec<bool> = limits()
+                    .into_iter()
+                    .map(|l| match l {
+                        Limit::Concurrent { call, id, leases, expiries } => {
+                            let peek = ConcurrentCall { action: Action::Peek, ..call };
+                            evaluate_concurrent(&peek, id, leases, expiries, now).expect("reads").reply.allowed
+                        }
+                        Limit::Rate { call, found } => {
+                            evaluate(&Call { request: Request { peek: true, ..call.request }, ..call }, found, now)
+                                .expect("reads")
+                                .reply
+                                .allowed
+                        }
+                    })
+                    .collect();
+                let out = evaluate_all(limits(), now).expect("reads");
+                assert_eq!(out.reply[0] == 1, alone.iter().all(|a| *a), "all or nothing");
+                if out.reply[0] == 0 {
+                    assert!(out.writes.is_empty(), "a refusal charged something: {out:?}");
+                    if alone[0] {
+                        rate_refused += 1;
+                    } else {
+                        lease_refused += 1;
+                        assert_eq!(out.reply[5], 1, "the lease decides");
+                    }
+                }
+                for (i, w) in &out.writes {
+                    match i {
+                        0 => set.apply(w),
+                        _ => key.apply(w),
+                    }
+                }
+                let held_after = set.read(&id, now).is_some_and(|(s, _)| s.own.is_some_and(|at| at > now));
+                let expected = if req.peek { held_before } else { out.reply[0] == 1 || held_before };
+                assert_eq!(held_after, expected, "lease of {id:?} at {now}");
+                leased += usize::from(held_after && !held_before);
+            }
+        }
+        assert!(
+            leased > 1000 && lease_refused > 500 && rate_refused > 500,
+            "coverage: {leased} leased, {lease_refused} lease refused, {rate_refused} rate refused"
+        );
+    }
+
     /// RL.ALL charges every limiter or none; when all admit, it writes exactly what running
     /// each spec alone would; the reply is the decisive limiter's, with its index.
     #[test]
@@ -204,7 +317,9 @@ mod tests {
                 now = rng.forward(now, 150);
                 let req = Request::take(rng.range(1, 6), rng.chance(8));
                 let founds: Vec<Option<Found<'_>>> = keys.iter_mut().map(|k| k.found(now)).collect();
-                let out = evaluate_all(&specs, &founds, now, req).expect("states written by the module read back");
+                let limits =
+                    specs.iter().zip(&founds).map(|(s, f)| Limit::Rate { call: Call { spec: *s, request: req }, found: *f }).collect();
+                let out = evaluate_all(limits, now).expect("states written by the module read back");
                 // One by one, as separate calls would see the same state.
                 let alone: Vec<Outcome> =
                     specs.iter().zip(&founds).map(|(s, f)| evaluate(&Call { spec: *s, request: req }, *f, now).expect("reads")).collect();

@@ -191,7 +191,10 @@ fn all_charges_every_limit_or_none() {
         (&["RL.ALL", "0", "k", "FIXED", "5", "1h"][..], "ERR numkeys must be an integer from 1 to 16 and no more than the keys given"),
         (&["RL.ALL", "2", "k", "j", "FIXED", "5", "1h"], "ERR RL.ALL needs one spec per key: 2 keys, 1 spec given"),
         (&["RL.ALL", "1", "k", "FIXED", "5", "1h", "LOG", "5", "1h"], "ERR RL.ALL needs one spec per key: 1 key, 2 specs given"),
-        (&["RL.ALL", "1", "k", "BUCKET", "5", "1h"], "ERR unknown algorithm 'BUCKET' in spec 1 (FIXED, SLIDING, LOG, TOKEN or LEAKY)"),
+        (
+            &["RL.ALL", "1", "k", "BUCKET", "5", "1h"],
+            "ERR unknown algorithm 'BUCKET' in spec 1 (FIXED, SLIDING, LOG, TOKEN, LEAKY or CONCURRENT)",
+        ),
         (&["RL.ALL", "2", "k", "k", "FIXED", "5", "1h", "FIXED", "5", "1h"], "ERR RL.ALL keys must be distinct (one limiter per key)"),
         (&["RL.ALL", "1", "k", "FIXED", "0", "1h"], "ERR limit must be a positive integer"),
         (&["RL.ALL", "1", "k", "FIXED", "5", "1h", "REFUND", "1"], "ERR syntax error, REFUND cannot be combined with RL.ALL"),
@@ -816,7 +819,7 @@ fn acl_categories_as_for_builtins_where_the_server_supports_them() {
     if own {
         let mut in_category: Vec<String> = redis::cmd("ACL").arg("CAT").arg("ratelimit").query(&mut c).unwrap();
         in_category.sort();
-        assert_eq!(in_category, ["cl.throttle", "rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
+        assert_eq!(in_category, ["cl.throttle", "rl.all", "rl.concurrent", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
     }
     let in_builtin = |c: &mut Connection, cat: &str| -> Vec<String> {
         let mut v: Vec<String> = redis::cmd("ACL").arg("CAT").arg(cat).query(c).unwrap();
@@ -825,9 +828,12 @@ fn acl_categories_as_for_builtins_where_the_server_supports_them() {
         v
     };
     if builtin {
-        assert_eq!(in_builtin(&mut c, "write"), ["cl.throttle", "rl.all", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
+        assert_eq!(
+            in_builtin(&mut c, "write"),
+            ["cl.throttle", "rl.all", "rl.concurrent", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]
+        );
         assert_eq!(in_builtin(&mut c, "fast"), ["cl.throttle", "rl.fixed", "rl.leaky", "rl.sliding", "rl.token"]);
-        assert_eq!(in_builtin(&mut c, "slow"), ["rl.all", "rl.log"]);
+        assert_eq!(in_builtin(&mut c, "slow"), ["rl.all", "rl.concurrent", "rl.log"]);
     } else {
         assert!(in_builtin(&mut c, "write").is_empty());
     }

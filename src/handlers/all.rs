@@ -1,11 +1,11 @@
-//! RL.ALL: argv -> keys and specs -> every key read -> one all-or-nothing decision
-//! (`limiter::evaluate_all`) -> every write applied and replicated -> six integers. Its keys'
-//! positions are reported to Redis by the glue (`Keys::NumKeys`).
+//! RL.ALL: argv -> keys and specs -> every key read for its spec -> one all-or-nothing
+//! decision (`limiter::evaluate_all`) -> every write applied and replicated -> six integers.
+//! Its keys' positions are reported to Redis by the glue (`Keys::NumKeys`).
 
-use crate::args::{self, MAX_ALL_ARGS};
-use crate::command::Command;
+use crate::algo::concurrent::Action;
+use crate::args::{self, AllSpec, Call, ConcurrentCall, MAX_ALL_ARGS};
 use crate::error::Error;
-use crate::limiter::{self, Found};
+use crate::limiter::{self, Limit};
 use crate::redis::call::{string_bytes, Invocation};
 use crate::redis::key::Current;
 use crate::stats::Outcome;
@@ -18,20 +18,35 @@ pub fn run(call: &Invocation<'_>) -> Result<Outcome, Error> {
     let words = rest.iter().map(|a| string_bytes(*a)).collect::<Result<Vec<_>, _>>()?;
     let (keys, parsed) = args::all_call(string_bytes(*numkeys)?, &words)?;
     let key_names = rest.get(..keys).unwrap_or_default();
+    let id = parsed.id.as_deref().unwrap_or_default();
+    let action = if parsed.request.peek { Action::Peek } else { Action::Acquire };
     let now = call.now_ms()?;
 
     let open = key_names.iter().map(|k| call.open(*k)).collect::<Result<Vec<_>, _>>()?;
-    let found: Vec<Option<Found<'_>>> = open.iter().map(|k| k.read()).collect::<Result<_, _>>()?;
-    let current: Vec<Option<Current>> = found.iter().map(|f| f.map(Current::from)).collect();
-    let outcome = limiter::evaluate_all(&parsed.specs, &found, now, parsed.request)?;
-    drop(found);
+    let mut limits = Vec::with_capacity(keys);
+    let mut current: Vec<Option<Current>> = Vec::with_capacity(keys);
+    for (key, spec) in open.iter().zip(&parsed.specs) {
+        limits.push(match *spec {
+            AllSpec::Rate(spec) => {
+                let found = key.read()?;
+                current.push(found.map(Current::from));
+                Limit::Rate { call: Call { spec, request: parsed.request }, found }
+            }
+            AllSpec::Concurrent(params) => {
+                current.push(None);
+                let leases = key.read_leases(id)?;
+                Limit::Concurrent { call: ConcurrentCall { params, action }, id, leases, expiries: Box::new(key.expiries()?) }
+            }
+        });
+    }
+    let outcome = limiter::evaluate_all(limits, now)?;
     // Several effects from one command: Redis wraps them in MULTI/EXEC for replicas and the
     // AOF, so they apply together there too.
     for (i, write) in &outcome.writes {
         let (Some(key), Some(name), Some(spec)) = (open.get(*i), key_names.get(*i), parsed.specs.get(*i)) else {
             return Err(Error::Server("RL.ALL wrote a key it did not open"));
         };
-        call.commit(key, *name, current.get(*i).copied().flatten(), write, Command::of(spec.algorithm()))?;
+        call.commit(key, *name, current.get(*i).copied().flatten(), write, spec.command())?;
     }
     drop(open);
     call.reply_integers(&outcome.reply)?;

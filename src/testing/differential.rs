@@ -14,10 +14,10 @@ use crate::algo::testkit::Rng;
 use crate::algo::token::{TokenParams, TokenState};
 use crate::algo::Algorithm;
 use crate::algo::{Millis, Mode, Request};
-use crate::args::{self, Spec};
+use crate::args::{self, AllSpec, Call, Spec};
 use crate::codec::{self, Write};
 use crate::command::Command;
-use crate::limiter::{self, Found};
+use crate::limiter::{self, Found, Limit};
 use crate::testing::{random_spec, RedisKey};
 
 const LIBRARY: &str = include_str!("../../functions/ratelimit.lua");
@@ -221,7 +221,17 @@ fn rust_all(names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], 
         return Err(crate::error::Error::TooManyArguments.message());
     }
     let (_, call) = args::all_call(names.len().to_string().as_bytes(), &rest).map_err(|e| e.message())?;
-    let out = limiter::evaluate_all(&call.specs, founds, now, call.request).map_err(|e| e.message())?;
+    // The library has no CONCURRENT specs yet: every spec here is a rate limit.
+    let limits = call
+        .specs
+        .iter()
+        .zip(founds)
+        .map(|(spec, found)| match spec {
+            AllSpec::Rate(spec) => Ok(Limit::Rate { call: Call { spec: *spec, request: call.request }, found: *found }),
+            AllSpec::Concurrent(_) => Err("ERR unknown algorithm 'CONCURRENT'".to_owned()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = limiter::evaluate_all(limits, now).map_err(|e| e.message())?;
     Ok((out.reply.to_vec(), out.writes.iter().map(|(i, w)| (*i, from_rust(w))).collect()))
 }
 
@@ -624,7 +634,7 @@ fn differential_all_matches_the_module() {
             let req = Request::take(rng.range(1, 5), rng.chance(6));
             let mut w: Vec<String> = Vec::new();
             for s in &specs {
-                w.push(any_case(&String::from_utf8_lossy(Command::spec_name(s.algorithm())), &mut rng));
+                w.push(any_case(&String::from_utf8_lossy(Command::of(s.algorithm()).spec_word()), &mut rng));
                 w.extend(spec_words(s, &mut rng));
             }
             w.extend(option_words(&req, &mut rng));

@@ -2,11 +2,12 @@
 -- SCRIPT LOAD this file, then: EVALSHA <sha> numkeys key [key ...] rl_fixed|rl_sliding|... arguments
 -- redis-ratelimit as a Redis Functions library, for servers that cannot load the module
 -- (managed services). The same commands, replies, errors and stored bytes as the module's
--- RL.FIXED, RL.SLIDING, RL.LOG, RL.TOKEN, RL.LEAKY and RL.ALL: a key written here is read and
--- continued by the module, and the other way round.
+-- RL.FIXED, RL.SLIDING, RL.LOG, RL.TOKEN, RL.LEAKY, RL.CONCURRENT and RL.ALL: a key written
+-- here is read and continued by the module, and the other way round.
 --
 --   FUNCTION LOAD "$(cat functions/ratelimit.lua)"
 --   FCALL rl_fixed 1 key limit window [COST n] [PEEK] | [REFUND n] | [COST n] FORCE
+--   FCALL rl_concurrent 1 key limit lease id [PEEK | RELEASE]
 --   FCALL rl_all numkeys key [key ...] spec [spec ...] [COST n] [PEEK]
 --
 -- functions/ratelimit-script.lua is this file for EVALSHA (no FUNCTION: Redis 6.2, services
@@ -397,6 +398,54 @@ local function parse_all(keys, names, args, i)
     check_exact(spec, request)
   end
   return { specs = specs, request = request }
+end
+
+local ACQUIRE, PEEK_LEASE, RELEASE = "acquire", "peek", "release"
+local MAX_ID = 256
+-- `limit lease id` and at most two options (a third word cannot be valid).
+local MAX_CONCURRENT_ARGS = 5
+local NOT_OPTIONS = { COST = "COST", REFUND = "REFUND", FORCE = "FORCE" }
+
+-- RL.CONCURRENT's arguments from args[i]: `limit lease id [PEEK | RELEASE]`.
+local function parse_concurrent(args, i)
+  local n = #args - i + 1
+  if n > MAX_CONCURRENT_ARGS then
+    fail("ERR syntax error, too many arguments")
+  end
+  if n < 3 then
+    fail("ERR wrong number of arguments")
+  end
+  local limit = positive(args[i], "limit")
+  local lease = duration(args[i + 1], "lease")
+  local id = args[i + 2]
+  if #id == 0 or #id > MAX_ID then
+    fail("ERR id must be 1 to " .. MAX_ID .. " bytes")
+  end
+  local action = ACQUIRE
+  for k = i + 3, #args do
+    local option = args[k]
+    local given
+    if upper_is(option, "PEEK") then
+      given = PEEK_LEASE
+    elseif upper_is(option, "RELEASE") then
+      given = RELEASE
+    elseif #option <= 6 and NOT_OPTIONS[upper(option)] then
+      fail("ERR syntax error, " .. NOT_OPTIONS[upper(option)] .. " is not an option of RL.CONCURRENT (a lease is one slot)")
+    else
+      fail("ERR syntax error, unknown option '" .. printable(option) .. "'")
+    end
+    if action == ACQUIRE then
+      action = given
+    elseif action == given then
+      fail("ERR syntax error, " .. upper(given) .. " given more than once")
+    else
+      fail("ERR syntax error, PEEK cannot be combined with RELEASE")
+    end
+  end
+  -- The limit is a reply field: exact below 2^53 only. Any lease is exact: an expiry is
+  -- clamped at 2^53, and a sum rounded at or past 2^53 is clamped to it all the same.
+  exact(limit)
+  return { limit = limit, lease = lease, action = action }
 end
 
 -- ------------------------------------------------------------ stored bytes (src/codec)
@@ -839,6 +888,22 @@ local function log_write(view, change)
   return { value = false, offset = write_at, bytes = entry .. header_str(head_off, head_at, total, write_at, change.at), expire_at = expire_at }
 end
 
+-- RL.CONCURRENT's leases are a sorted set (src/codec/leases.rs): member = the holder's id,
+-- score = its lease's expiry in ms. Redis hands a score to Lua as text that reads back as the
+-- same double; it is a lease's expiry iff a whole number from 0 to 2^53, else the set is
+-- someone else's.
+local NOT_LEASES = "ERR key holds a sorted set that is not RL.CONCURRENT state "
+  .. "(scores must be whole milliseconds from 0 to 2^53)"
+
+local function lease_expiry(score)
+  local v = tonumber(score)
+  -- (NaN fails both comparisons; inf, -inf and fractions fail one.)
+  if v == nil or not (v >= 0 and v <= TWO53) or floor(v) ~= v then
+    fail(NOT_LEASES)
+  end
+  return v
+end
+
 -- -------------------------------------------------------------- algorithms (src/algo)
 
 local function reply(allowed, limit, remaining, retry, reset)
@@ -1279,6 +1344,111 @@ local function log_evaluate(p, req, bytes, expire_at, now)
   return r, nil
 end
 
+-- RL.CONCURRENT (src/algo/concurrent.rs). The leases' expiries ascending, read as the module
+-- walks them: a batch of ranks at a time through `ranks(a, b)` (ZRANGE key a b WITHSCORES),
+-- each score checked when the walk reaches it. A set of at most two members is all in `top`
+-- (its two highest), read already.
+local function lease_walk(found, ranks)
+  local w = { ranks = ranks, rank = 0, count = 0, batch = {}, k = 2, size = 4 }
+  if found then
+    w.count = found.count
+    if found.count <= 2 then
+      w.batch = found.top
+    end
+  end
+  return w
+end
+
+-- The next expiry of the walk (nil at the end); `want`: how many more the caller will take.
+local function next_lease(w, want)
+  if w.k > #w.batch then
+    if w.rank >= w.count then
+      return nil
+    end
+    local size = max(w.size, want or 0)
+    w.batch, w.k = w.ranks(w.rank, min(w.rank + size, w.count) - 1), 2
+    w.size = w.size * 2
+    if #w.batch == 0 then
+      w.count = w.rank
+      return nil
+    end
+  end
+  local score = w.batch[w.k]
+  w.k, w.rank = w.k + 2, w.rank + 1
+  return lease_expiry(score)
+end
+
+-- s: count, own (the caller's expiry), latest_other, expire_at (nil: none). Returns the reply
+-- and the change (nil: nothing to write): prune_through (ZREMRANGEBYSCORE key -inf t), then
+-- holder_at (ZADD key t id; nil: ZREM key id), then expire_at and expire_moves (PEXPIREAT).
+local function concurrent_decide(walk, s, now, p)
+  -- The expired leases come first in expiry order; they hold no slot.
+  local expired, first_live = 0, nil
+  while true do
+    local at = next_lease(walk)
+    if at == nil then
+      break
+    end
+    if at > now then
+      first_live = at
+      break
+    end
+    expired = expired + 1
+  end
+  local live = sub0(s.count, expired)
+  local own_live = s.own and s.own > now and s.own or nil
+  local others_latest = s.latest_other and s.latest_other > now and s.latest_other or nil
+  local prune_through = expired > 0 and now or nil
+  local function until_(at)
+    return at and sub0(at, now) or 0
+  end
+  local function lease_reply(allowed, live_after, retry, latest)
+    return reply(allowed, p.limit, sub0(p.limit, live_after), retry, until_(latest))
+  end
+  if p.action == RELEASE then
+    if own_live == nil then
+      -- Nothing held (never taken, released, or expired): nothing to write.
+      return lease_reply(false, live, 0, others_latest), nil
+    end
+    return lease_reply(true, sub0(live, 1), 0, others_latest),
+      { prune_through = prune_through, expire_at = others_latest,
+        expire_moves = others_latest ~= nil and others_latest ~= s.expire_at }
+  end
+  if own_live or live < p.limit then
+    -- A live holder is always renewed; a new one needs a free slot.
+    if p.action == PEEK_LEASE then
+      local latest = others_latest
+      if own_live and (latest == nil or own_live > latest) then
+        latest = own_live
+      end
+      return lease_reply(true, live, 0, latest), nil
+    end
+    local live_after = own_live and live or live + 1
+    local lease_ends = max(min(now + p.lease, TWO53), now + 1)
+    local expire_at = others_latest and max(others_latest, lease_ends) or lease_ends
+    -- Dropping every expired lease may empty the set: Redis then deletes the key, and the ZADD
+    -- that follows creates it anew, without an expiry.
+    local emptied = prune_through ~= nil and expired >= s.count
+    return lease_reply(true, live_after, 0, expire_at),
+      { prune_through = prune_through, holder_at = lease_ends, expire_at = expire_at,
+        expire_moves = emptied or s.expire_at ~= expire_at }
+  end
+  -- Refused: a slot frees up when the (live - limit + 1)-th live lease expires, if none is
+  -- released before.
+  local must_end = live - p.limit + 1
+  local ended, frees_at = 0, nil
+  local at = first_live
+  while at ~= nil do
+    ended = ended + 1
+    if ended >= must_end then
+      frees_at = at
+      break
+    end
+    at = next_lease(walk, must_end - ended)
+  end
+  return lease_reply(false, live, until_(frees_at or others_latest), others_latest), nil
+end
+
 -- ------------------------------------------------------------------ one call (src/limiter.rs)
 
 local DECIDE = { [FIXED] = fixed_decide, [SLIDING] = sliding_decide, [TOKEN] = token_decide, [LEAKY] = leaky_decide }
@@ -1367,6 +1537,48 @@ local function evaluate_all(specs, founds, now, req)
   return { r[1], r[2], r[3], delay, r[5], best }, writes
 end
 
+-- RL.CONCURRENT for the holder `id` at `now` (src/limiter.rs's evaluate_concurrent), on the
+-- sorted set as read (nil: no key): count (ZCARD), own (ZSCORE key id: the score's text, nil:
+-- none), top (ZRANGE key -2 -1 WITHSCORES), expire_at (nil: no TTL); `ranks` reads the rest.
+-- A key whose expiry has come is gone; waits stop at the key's expiry.
+local function concurrent_evaluate(call, id, found, ranks, now)
+  -- (A lease taken at 2^53 would end past it: not a clock of this era, but not exact either.)
+  exact(now)
+  local s = { count = 0 }
+  if found then
+    -- Checked as the module reads them, before its expiry: the caller's score, and the latest
+    -- other one (the last member, or the one before it when the last is the caller's).
+    local own = found.own and lease_expiry(found.own)
+    local top, latest_other = found.top, nil
+    for k = #top - 1, max(1, #top - 3), -2 do
+      if top[k] ~= id then
+        latest_other = lease_expiry(top[k + 1])
+        break
+      end
+    end
+    if found.expire_at and found.expire_at <= now then
+      found = nil
+    else
+      s = { count = found.count, own = own, latest_other = latest_other, expire_at = found.expire_at }
+    end
+  end
+  local r, change = concurrent_decide(lease_walk(found, ranks), s, now, call)
+  local gone_at = s.expire_at
+  if change then
+    gone_at = change.expire_at
+  end
+  if gone_at then
+    local cap = sub0(gone_at, now)
+    if r[4] > cap then
+      r[4] = cap
+    end
+    if r[5] > cap then
+      r[5] = cap
+    end
+  end
+  return r, change
+end
+
 -- Runs `f` and turns an error() of this library into its message (other errors go on).
 local function catching(f, ...)
   if not floor then
@@ -1444,8 +1656,21 @@ local function server_ms()
   return tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
 end
 
--- Redis 6.2 has no PEXPIRETIME: GET, then PTTL between two readings of the same millisecond
--- (PTTL counts from that clock), so the absolute expiry is exact.
+-- Redis 6.2 has no PEXPIRETIME: PTTL between two readings of the same millisecond (PTTL
+-- counts from that clock), so the absolute expiry is exact. True and the expiry of a key that
+-- exists (nil: no TTL), or false and the error.
+local function expiry_62(key)
+  for _ = 1, 1000 do
+    local before = server_ms()
+    local ttl = redis.call("PTTL", key)
+    if server_ms() == before then
+      return true, (ttl >= 0) and before + ttl or nil
+    end
+  end
+  return false, "ERR the server's clock never held still for PTTL"
+end
+
+-- Redis 6.2: GET, then the expiry as above.
 local function read_key_62(key)
   local bytes = redis.pcall("GET", key)
   if type(bytes) == "table" then
@@ -1454,14 +1679,11 @@ local function read_key_62(key)
   if not bytes then
     return nil
   end
-  for _ = 1, 1000 do
-    local before = server_ms()
-    local ttl = redis.call("PTTL", key)
-    if server_ms() == before then
-      return bytes, (ttl >= 0) and before + ttl or nil
-    end
+  local ok, at = expiry_62(key)
+  if not ok then
+    return nil, nil, at
   end
-  return nil, nil, "ERR the server's clock never held still for PTTL"
+  return bytes, at
 end
 
 -- A key as the module reads it: its bytes (nil: missing), its expiry (nil: no TTL), or an
@@ -1577,12 +1799,96 @@ local function all(keys, args, first)
   return r
 end
 
+-- The expiry of a key that exists, as read_key reads it: true and the expiry (nil: no TTL), or
+-- false and the error.
+local function key_expiry(key)
+  local at = redis.pcall("PEXPIRETIME", key)
+  if type(at) == "table" then
+    if not (at.err and find(at.err, "nknown")) then
+      return false, at.err or "ERR could not read the key's expiry"
+    end
+    return expiry_62(key)
+  end
+  return true, (at >= 0) and at or nil
+end
+
+-- RL.CONCURRENT's sorted set as concurrent_evaluate takes it (nil: no key), or an error
+-- (WRONGTYPE, Redis's own text: the module's).
+local function read_leases(key, id)
+  local count = redis.pcall("ZCARD", key)
+  if type(count) == "table" then
+    return nil, count.err or "ERR could not read the key"
+  end
+  if count == 0 then
+    return nil
+  end
+  local own = redis.call("ZSCORE", key, id)
+  local top = redis.call("ZRANGE", key, -2, -1, "WITHSCORES")
+  local ok, at = key_expiry(key)
+  if not ok then
+    return nil, at
+  end
+  return { count = count, own = own or nil, top = top, expire_at = at }
+end
+
+-- The change as the module replicates it: explicit scores and times.
+local function apply_leases(key, id, change)
+  if change.prune_through then
+    redis.call("ZREMRANGEBYSCORE", key, "-inf", format("%d", change.prune_through))
+  end
+  if change.holder_at then
+    redis.call("ZADD", key, format("%d", change.holder_at), id)
+  else
+    redis.call("ZREM", key, id)
+  end
+  if change.expire_at and change.expire_moves then
+    redis.call("PEXPIREAT", key, format("%d", change.expire_at))
+  end
+end
+
+-- RL.CONCURRENT on keys[1] with args[first..]. Not remembered by its words as the others are:
+-- its id is one of them, most often new at every call.
+local function concurrent(keys, args, first)
+  if not floor then
+    init()
+  end
+  if #keys ~= 1 then
+    return redis.error_reply("ERR rl_concurrent takes one key (numkeys 1)")
+  end
+  local short = arity_error("RL.CONCURRENT", 2 + #args - first + 1, 5)
+  if short then
+    return short
+  end
+  local e, call = catching(parse_concurrent, args, first)
+  if e then
+    return redis.error_reply(e)
+  end
+  local key, id = keys[1], args[first + 2]
+  local now = server_ms()
+  local found, wrong = read_leases(key, id)
+  if wrong then
+    return redis.error_reply(wrong)
+  end
+  local function ranks(a, b)
+    return redis.call("ZRANGE", key, a, b, "WITHSCORES")
+  end
+  local e2, r, change = catching(concurrent_evaluate, call, id, found, ranks, now)
+  if e2 then
+    return redis.error_reply(e2)
+  end
+  if change then
+    apply_leases(key, id, change)
+  end
+  return r
+end
+
 local COMMANDS = {
   rl_fixed = function(keys, args, first) return single(FIXED, "rl_fixed", keys, args, first or 1) end,
   rl_sliding = function(keys, args, first) return single(SLIDING, "rl_sliding", keys, args, first or 1) end,
   rl_log = function(keys, args, first) return single(LOG, "rl_log", keys, args, first or 1) end,
   rl_token = function(keys, args, first) return single(TOKEN, "rl_token", keys, args, first or 1) end,
   rl_leaky = function(keys, args, first) return single(LEAKY, "rl_leaky", keys, args, first or 1) end,
+  rl_concurrent = function(keys, args, first) return concurrent(keys, args, first or 1) end,
   rl_all = function(keys, args, first) return all(keys, args, first or 1) end,
 }
 
@@ -1592,6 +1898,10 @@ local PURE = {
   parse_all = function(keys, names, args) return catching(parse_all, keys, names, args, 1) end,
   evaluate = function(call, found, now) return catching(evaluate, call, found and found.bytes, found and found.expire_at, now) end,
   evaluate_all = function(specs, founds, now, req) return catching(evaluate_all, specs, founds, now, req) end,
+  parse_concurrent = function(args) return catching(parse_concurrent, args, 1) end,
+  evaluate_concurrent = function(call, id, found, ranks, now)
+    return catching(concurrent_evaluate, call, id, found, ranks, now)
+  end,
 }
 
 -- EVALSHA: the function name first in ARGV, then its arguments, keys in KEYS. Each run
@@ -1599,6 +1909,6 @@ local PURE = {
 MEMO_ON = false
 local command = COMMANDS[ARGV[1] or ""]
 if command == nil then
-  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky or rl_all")
+  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
 end
 return command(KEYS, ARGV, 2)

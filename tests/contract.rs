@@ -592,7 +592,7 @@ fn commands_are_declared_like_builtins() {
         // replica, denied under OOM; keys travel as keys, so GETKEYS finds them.
         if style() == Style::Fcall {
             let listed = flatten(&[run(&mut c, &["FUNCTION", "LIST", "LIBRARYNAME", "ratelimit"])]);
-            for f in ["rl_fixed", "rl_sliding", "rl_log", "rl_token", "rl_leaky", "rl_all"] {
+            for f in ["rl_fixed", "rl_sliding", "rl_log", "rl_token", "rl_leaky", "rl_concurrent", "rl_all"] {
                 assert!(listed.iter().any(|n| n == f), "{f} not in {listed:?}");
             }
             assert!(!listed.iter().any(|n| n == "no-writes" || n == "allow-oom"), "{listed:?}");

@@ -7,6 +7,7 @@
 use mlua::{Function, Lua, Table, Value};
 
 use super::transitions::change;
+use crate::algo::concurrent::{Holder, LeaseSummary};
 use crate::algo::fixed::WindowParams;
 use crate::algo::leaky::LeakyState;
 use crate::algo::sliding::SlidingState;
@@ -18,7 +19,7 @@ use crate::args::{self, AllSpec, Call, Spec};
 use crate::codec::{self, Write};
 use crate::command::Command;
 use crate::limiter::{self, Found, Limit};
-use crate::testing::{random_spec, RedisKey};
+use crate::testing::{random_spec, RedisKey, RedisSortedSet};
 
 const LIBRARY: &str = include_str!("../../functions/ratelimit.lua");
 const SCRIPT: &str = include_str!("../../functions/ratelimit-script.lua");
@@ -31,7 +32,7 @@ const SCRIPT_TAIL: &str = r#"-- EVALSHA: the function name first in ARGV, then i
 MEMO_ON = false
 local command = COMMANDS[ARGV[1] or ""]
 if command == nil then
-  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky or rl_all")
+  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
 end
 return command(KEYS, ARGV, 2)
 "#;
@@ -70,6 +71,11 @@ struct Pure {
     parse_all: Function,
     evaluate: Function,
     evaluate_all: Function,
+    parse_concurrent: Function,
+    evaluate_concurrent: Function,
+    /// `ranks(flat, reads)`: a stand-in for ZRANGE key a b WITHSCORES over `flat` (member,
+    /// score text, ... ascending), counting its calls in reads[1].
+    ranks: Function,
 }
 
 /// A write, from either side.
@@ -77,13 +83,30 @@ struct Pure {
 enum W {
     Value(Vec<u8>, i64),
     Range(usize, Vec<u8>, Option<i64>),
+    /// RL.CONCURRENT's change, in the order it is applied: `ZREMRANGEBYSCORE key -inf prune`,
+    /// `ZADD key t id` (holder Some(t)) or `ZREM key id` (None), `PEXPIREAT key expire_at` if
+    /// it moves.
+    Leases {
+        prune: Option<i64>,
+        holder: Option<i64>,
+        expire_at: Option<i64>,
+        moves: bool,
+    },
 }
 
 fn from_rust(w: &Write) -> W {
     match w {
         Write::Value { bytes, expire_at } => W::Value(bytes.as_slice().to_vec(), *expire_at as i64),
         Write::Range { offset, bytes, expire_at } => W::Range(*offset, bytes.as_slice().to_vec(), expire_at.map(|a| a as i64)),
-        Write::Leases { .. } => panic!("RL.CONCURRENT is not in these comparisons: {w:?}"),
+        Write::Leases { change, .. } => W::Leases {
+            prune: change.prune_through.map(|t| t as i64),
+            holder: match change.holder {
+                Holder::Set(at) => Some(at as i64),
+                Holder::Remove => None,
+            },
+            expire_at: change.expire_at.map(|t| t as i64),
+            moves: change.expire_moves,
+        },
     }
 }
 
@@ -100,6 +123,7 @@ fn apply(key: &mut RedisKey, w: &W) {
     key.apply(&match w {
         W::Value(bytes, at) => Write::Value { bytes: buf(bytes), expire_at: *at as u64 },
         W::Range(offset, bytes, at) => Write::Range { offset: *offset, bytes: buf(bytes), expire_at: at.map(|a| a as u64) },
+        W::Leases { .. } => panic!("a sorted set's write on a string key: {w:?}"),
     });
 }
 
@@ -124,7 +148,36 @@ impl Pure {
         let chunk = format!("{}\nreturn PURE\n", library_body());
         let pure: Table = lua.load(chunk).set_name("ratelimit").eval().expect("the library loads");
         let get = |name: &str| pure.get::<Function>(name).expect("a pure function");
-        Pure { parse: get("parse"), parse_all: get("parse_all"), evaluate: get("evaluate"), evaluate_all: get("evaluate_all"), lua }
+        let ranks = lua
+            .load(
+                r#"return function(flat, reads)
+                  return function(a, b)
+                    assert(a >= 0 and b >= a and a == math.floor(a) and b == math.floor(b), "ZRANGE " .. a .. " " .. b)
+                    reads[1] = reads[1] + 1
+                    local out = {}
+                    for r = a, b do
+                      if flat[2 * r + 1] == nil then
+                        break
+                      end
+                      out[#out + 1] = flat[2 * r + 1]
+                      out[#out + 1] = flat[2 * r + 2]
+                    end
+                    return out
+                  end
+                end"#,
+            )
+            .eval()
+            .expect("the ZRANGE stand-in");
+        Pure {
+            parse: get("parse"),
+            parse_all: get("parse_all"),
+            evaluate: get("evaluate"),
+            evaluate_all: get("evaluate_all"),
+            parse_concurrent: get("parse_concurrent"),
+            evaluate_concurrent: get("evaluate_concurrent"),
+            ranks,
+            lua,
+        }
     }
 
     fn strings(&self, words: &[Vec<u8>]) -> Table {
@@ -653,4 +706,478 @@ fn differential_all_matches_the_module() {
     }
     eprintln!("differential RL.ALL: {tally:?}");
     assert!(tally.same_reply > 20_000 && tally.writes > 5_000, "coverage: {tally:?}");
+}
+
+// ------------------------------------------------------------------------------ RL.CONCURRENT
+
+/// A sorted set as Redis keeps it, any double a score (a set written by hand may hold
+/// fractions, negatives, infinities): (score, member) ascending, as Redis orders them, and the
+/// key's expiry.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Zset {
+    members: Vec<(f64, Vec<u8>)>,
+    expire_at: Option<Millis>,
+}
+
+impl Zset {
+    fn new(members: impl IntoIterator<Item = (f64, Vec<u8>)>, expire_at: Option<Millis>) -> Zset {
+        let mut set = Zset { members: Vec::new(), expire_at };
+        for (score, member) in members {
+            set.insert(score, member);
+        }
+        if set.members.is_empty() {
+            set.expire_at = None;
+        }
+        set
+    }
+
+    fn insert(&mut self, score: f64, member: Vec<u8>) {
+        self.members.retain(|(_, m)| *m != member);
+        let at = self.members.partition_point(|(s, m)| (*s, m.as_slice()) < (score, member.as_slice()));
+        self.members.insert(at, (score, member));
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        self.members.iter().find(|(_, m)| m == member).map(|(s, _)| *s)
+    }
+
+    /// As Redis hands the key out at `now`: gone once the clock is past its expiry.
+    fn at(&mut self, now: Millis) {
+        if self.expire_at.is_some_and(|at| now > at) {
+            *self = Zset::default();
+        }
+    }
+
+    /// What `ZREMRANGEBYSCORE key -inf t`, `ZADD key t id` or `ZREM key id`, and `PEXPIREAT`
+    /// leave: an emptied set is a deleted key, its expiry gone with it.
+    fn apply(&mut self, id: &[u8], w: &W) {
+        let W::Leases { prune, holder, expire_at, moves } = w else { panic!("a string's write on a sorted set: {w:?}") };
+        if let Some(through) = prune {
+            self.members.retain(|(s, _)| *s > *through as f64);
+            if self.members.is_empty() {
+                self.expire_at = None;
+            }
+        }
+        match holder {
+            Some(at) => self.insert(*at as f64, id.to_vec()),
+            None => self.members.retain(|(_, m)| m != id),
+        }
+        if self.members.is_empty() {
+            *self = Zset::default();
+        } else if let (Some(at), true) = (expire_at, moves) {
+            self.expire_at = Some(*at as Millis);
+        }
+    }
+
+    /// `testing::RedisSortedSet`'s view of the same set (every score a lease's expiry).
+    fn sim(&self) -> RedisSortedSet {
+        let members = self.members.iter().map(|(s, m)| (m.clone(), codec::leases::expiry(*s).expect("a lease's score"))).collect();
+        RedisSortedSet { members, expire_at: self.expire_at }
+    }
+}
+
+/// A score as Redis hands it to Lua (`d2string`): `inf`, `-inf`, `-0`, a whole number below
+/// 2^52 in digits, else `%.17g`; here the shortest text that reads back as the same double,
+/// which is all `%.17g` promises too.
+fn redis_score(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    if v.fract() == 0.0 && v.abs() < 4_503_599_627_370_496.0 {
+        return format!("{}", v as i64);
+    }
+    format!("{v:e}")
+}
+
+/// The module: the handler's count of words, `args::parse_concurrent`, the set read as
+/// `src/redis/leases.rs` reads it (the caller's score, then the latest other one: the last
+/// member, or the one before it when the last is the caller's; each checked; the walk checks
+/// each score it reaches), then `limiter::evaluate_concurrent`.
+fn rust_concurrent(words: &[Vec<u8>], set: &Zset, now: Millis) -> Answer {
+    let args: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
+    if args.len() > 5 {
+        return Err(crate::error::Error::TooManyArguments.message());
+    }
+    let call = args::parse_concurrent(&args).map_err(|e| e.message())?;
+    let id = args[2];
+    let not_leases = |e| crate::error::Error::State(Command::Concurrent, e).message();
+    let summary = if set.members.is_empty() {
+        None
+    } else {
+        let own = set.score(id).map(codec::leases::expiry).transpose().map_err(not_leases)?;
+        let latest_other = set.members.iter().rev().take(2).find(|(_, m)| m.as_slice() != id).map(|(s, _)| *s);
+        let latest_other = latest_other.map(codec::leases::expiry).transpose().map_err(not_leases)?;
+        Some(LeaseSummary { count: set.members.len() as u64, own, latest_other, expire_at: set.expire_at })
+    };
+    let expiries = set.members.iter().map(|(s, _)| codec::leases::expiry(*s));
+    let out = limiter::evaluate_concurrent(&call, id, summary, expiries, now).map_err(|e| e.message())?;
+    Ok((out.reply.to_array().to_vec(), out.write.iter().map(|w| (0, from_rust(w))).collect()))
+}
+
+impl Pure {
+    /// The library's pure part on what its Redis part reads: ZCARD, ZSCORE key id, ZRANGE key
+    /// -2 -1 WITHSCORES, the key's expiry, and ZRANGE key a b WITHSCORES as the walk asks
+    /// (counted in `reads`).
+    fn concurrent(&self, words: &[Vec<u8>], set: &Zset, now: Millis, reads: &mut i64) -> Answer {
+        let (err, call): (Option<mlua::String>, Value) = self.parse_concurrent.call(self.strings(words)).expect("parse runs");
+        if let Some(e) = err {
+            return Err(e.to_string_lossy());
+        }
+        let text = |b: &[u8]| self.lua.create_string(b).expect("a string");
+        let flat = |members: &[(f64, Vec<u8>)]| {
+            let t = self.lua.create_table().expect("a table");
+            for (i, (s, m)) in members.iter().enumerate() {
+                t.set(2 * i + 1, text(m)).expect("set");
+                t.set(2 * i + 2, text(redis_score(*s).as_bytes())).expect("set");
+            }
+            t
+        };
+        let id = &words[2];
+        let found = if set.members.is_empty() {
+            Value::Nil
+        } else {
+            let t = self.lua.create_table().expect("a table");
+            t.set("count", set.members.len()).expect("set");
+            if let Some(s) = set.score(id) {
+                t.set("own", text(redis_score(s).as_bytes())).expect("set");
+            }
+            t.set("top", flat(&set.members[set.members.len().saturating_sub(2)..])).expect("set");
+            if let Some(at) = set.expire_at {
+                t.set("expire_at", at as f64).expect("set");
+            }
+            Value::Table(t)
+        };
+        let counter = self.lua.create_sequence_from([0]).expect("a table");
+        let ranks: Function = self.ranks.call((flat(&set.members), counter.clone())).expect("ranks");
+        let (err, reply, change): (Option<mlua::String>, Value, Value) =
+            self.evaluate_concurrent.call((call, text(id), found, ranks, now as f64)).expect("evaluate runs");
+        *reads += counter.get::<i64>(1).expect("the count");
+        if let Some(e) = err {
+            return Err(e.to_string_lossy());
+        }
+        let Value::Table(reply) = reply else { panic!("no reply: {reply:?}") };
+        let reply = reply.sequence_values::<Value>().map(|v| int(&v.expect("a value"))).collect();
+        let change = match change {
+            Value::Table(t) => {
+                let at = |k: &str| t.get::<Value>(k).ok().filter(|v| !v.is_nil()).map(|v| int(&v));
+                vec![(
+                    0,
+                    W::Leases {
+                        prune: at("prune_through"),
+                        holder: at("holder_at"),
+                        expire_at: at("expire_at"),
+                        moves: t.get::<bool>("expire_moves").expect("expire_moves"),
+                    },
+                )]
+            }
+            _ => Vec::new(),
+        };
+        Ok((reply, change))
+    }
+}
+
+/// The change as the `Write::Leases` the module applies (for `testing::RedisSortedSet`).
+fn lease_write(id: &[u8], w: &W) -> Write {
+    let W::Leases { prune, holder, expire_at, moves } = w else { panic!("not a lease change: {w:?}") };
+    let mut bytes = codec::Buf::default();
+    bytes.extend(id);
+    Write::Leases {
+        id: bytes,
+        change: crate::algo::concurrent::LeaseChange {
+            prune_through: prune.map(|t| t as Millis),
+            holder: holder.map_or(Holder::Remove, |at| Holder::Set(at as Millis)),
+            expire_at: expire_at.map(|t| t as Millis),
+            expire_moves: *moves,
+        },
+    }
+}
+
+/// Holders: text and any bytes, from 1 to 256 of them.
+fn holder_ids() -> Vec<Vec<u8>> {
+    vec![b"req-1".to_vec(), b"req-2".to_vec(), b"w".to_vec(), vec![0, 255, b'\r', b'\n', 0xc3], vec![b'x'; 256], b"NX".to_vec()]
+}
+
+fn concurrent_words(limit: u64, lease: u64, id: &[u8], option: Option<&str>, rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut w = vec![limit.to_string().into_bytes(), duration_words(lease, rng).into_bytes(), id.to_vec()];
+    w.extend(option.map(|o| any_case(o, rng).into_bytes()));
+    w
+}
+
+const BAD_NUMBERS: [&str; 16] = [
+    "0",
+    "-1",
+    "1.5",
+    "abc",
+    "",
+    "9223372036854775807",
+    "9223372036854775808",
+    "9007199254740991",
+    "9007199254740992",
+    "9007199254740993",
+    "0s",
+    "5x",
+    "1H",
+    "106751991168d",
+    "340282366920938463463374607431768211456",
+    "0000000000000000000000000000000000000007",
+];
+
+/// A call's words made hostile: a bad number, an id of 0 or 257 bytes, an option of the other
+/// commands, a repeated or conflicting option, an unknown one, too few or too many words.
+fn hostile_words(mut w: Vec<Vec<u8>>, rng: &mut Rng) -> Vec<Vec<u8>> {
+    let pick = |rng: &mut Rng, list: &[&str]| list[rng.range(0, list.len() as u64 - 1) as usize].as_bytes().to_vec();
+    match rng.range(0, 9) {
+        0 => w[0] = pick(rng, &BAD_NUMBERS),
+        1 => w[1] = pick(rng, &BAD_NUMBERS),
+        2 => w[2] = Vec::new(),
+        3 => w[2] = vec![b'z'; 257],
+        4 => {
+            w.push(any_case(["COST", "REFUND", "FORCE"][rng.range(0, 2) as usize], rng).into_bytes());
+            if rng.chance(2) {
+                w.push(b"2".to_vec());
+            }
+        }
+        5 => {
+            let o = ["PEEK", "RELEASE"][rng.range(0, 1) as usize];
+            w.push(any_case(o, rng).into_bytes());
+            w.push(any_case(o, rng).into_bytes());
+        }
+        6 => w.truncate(rng.range(0, 2) as usize),
+        7 => w.extend((0..rng.range(1, 3)).map(|_| pick(rng, &["PEEK", "release", "COST", "1", "NOW", "FORCE"]))),
+        _ => w.push([b"a\r\nb\0c".to_vec(), b"PEEKS".to_vec(), vec![0xff, 0xfe], b"COSTS".to_vec()][rng.range(0, 3) as usize].clone()),
+    }
+    w
+}
+
+/// A set written by hand: scores that are leases' expiries around `now`, and ones that are not
+/// (fractions, negatives, -0, 2^53 and past it, 1e300, infinities), a member or two of the
+/// holders, with or without a TTL (one that has come, is now, or is ahead).
+fn hostile_set(rng: &mut Rng, now: Millis, ids: &[Vec<u8>]) -> Zset {
+    let t = now as f64;
+    let scores = [
+        t - 1000.0,
+        t - 1.0,
+        t,
+        t + 1.0,
+        t + 500.0,
+        t + 20_000.0,
+        t + 0.5,
+        t - 0.5,
+        0.5,
+        -1.0,
+        -0.0,
+        0.0,
+        9_007_199_254_740_992.0,
+        9_007_199_254_740_994.0,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let valid = rng.chance(2);
+    let members = (0..rng.range(1, 5)).map(|i| {
+        let score = if valid { scores[rng.range(0, 5) as usize] } else { scores[rng.range(0, scores.len() as u64 - 1) as usize] };
+        let member = if rng.chance(2) { ids[rng.range(0, ids.len() as u64 - 1) as usize].clone() } else { format!("lb:{i}").into_bytes() };
+        (score, member)
+    });
+    let members: Vec<(f64, Vec<u8>)> = members.collect();
+    let ttl = match rng.range(0, 5) {
+        0 | 1 => None,
+        2 => Some(now),
+        3 => Some(now + 1),
+        4 => Some(now.saturating_sub(1)),
+        _ => Some(now + rng.range(1, 30_000)),
+    };
+    Zset::new(members, ttl)
+}
+
+/// Whether the words parse with a limit the library cannot hold exactly (2^53 or more): only
+/// then may it answer its range error.
+fn concurrent_big(words: &[Vec<u8>]) -> bool {
+    let args: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
+    args.len() <= 5 && args::parse_concurrent(&args).is_ok_and(|c| c.params.limit >= 1 << 53)
+}
+
+/// Sequences of acquire, PEEK and RELEASE by several holders on one sorted set, with the limit
+/// and the lease changing between calls (limits up to 2^63-1, leases up to 2^63-1 ms), the
+/// clock stepping both ways and landing on a lease's or the key's expiry, now and then hostile
+/// words or a set written by hand. Every call must match: reply, change (prune time, holder
+/// set or removed with its expiry, key expiry and whether it moves), error; the range error
+/// only for a limit from 2^53. While every score is a lease's, the set is also kept as a
+/// `testing::RedisSortedSet`, whose reads and writes must agree with this one's.
+#[test]
+fn differential_concurrent_sequences_match_the_module() {
+    let pure = Pure::new();
+    let mut rng = Rng::new(0xC0C0);
+    let mut tally = Tally::default();
+    let mut reads = 0i64;
+    let mut synced = 0u64;
+    let ids = holder_ids();
+    let cases = std::env::var("RL_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    for case in 0..cases {
+        let mut set = Zset::default();
+        let mut sim = Some(RedisSortedSet::default());
+        let mut limit = rng.range(1, 6);
+        let mut lease = rng.range(1, 3000);
+        let mut now: Millis = 1_700_000_000_000 + rng.range(0, 1 << 36);
+        for step in 0..60 {
+            if rng.chance(8) {
+                limit = match rng.range(0, 19) {
+                    0 => near_2_53(&mut rng).clamp(1, i64::MAX as u64),
+                    1 => i64::MAX as u64,
+                    _ => rng.range(1, 8),
+                };
+            }
+            if rng.chance(8) {
+                lease = match rng.range(0, 9) {
+                    0 => rng.range(1, i64::MAX as u64),
+                    1 => 1,
+                    _ => rng.range(1, 5000),
+                };
+            }
+            if rng.chance(50) {
+                set = hostile_set(&mut rng, now, &ids);
+                sim = None;
+            }
+            now = match rng.range(0, 19) {
+                0 => now.saturating_sub(rng.range(0, 3000)),
+                1 => now + rng.range(0, 20_000),
+                // On a lease's expiry, or the key's: the edges of "at or before now".
+                2 | 3 => match set.members.get(rng.range(0, 4) as usize).map(|(s, _)| codec::leases::expiry(*s)) {
+                    Some(Ok(at)) if at.abs_diff(now) < 100_000 => at,
+                    _ => now,
+                },
+                4 => set.expire_at.filter(|at| at.abs_diff(now) < 100_000).unwrap_or(now),
+                _ => now + rng.range(0, 300),
+            };
+            let id = ids[rng.range(0, ids.len() as u64 - 1) as usize].clone();
+            let option = match rng.range(0, 9) {
+                0 | 1 => Some("RELEASE"),
+                2 => Some("PEEK"),
+                _ => None,
+            };
+            let mut w = concurrent_words(limit, lease, &id, option, &mut rng);
+            if rng.chance(12) {
+                w = hostile_words(w, &mut rng);
+            }
+            set.at(now);
+            if sim.is_none() && set.members.is_empty() {
+                sim = Some(RedisSortedSet::default());
+            }
+            if let Some(sim) = &mut sim {
+                // The same key as testing::RedisSortedSet reads it.
+                let view = sim.read(&id, now);
+                assert_eq!(sim.members.is_empty(), set.members.is_empty());
+                if let Some((summary, expiries)) = view {
+                    let own = set.score(&id).map(|s| s as Millis);
+                    let latest_other = set.members.iter().rev().find(|(_, m)| *m != id).map(|(s, _)| *s as Millis);
+                    assert_eq!((summary.count, summary.own, summary.latest_other), (set.members.len() as u64, own, latest_other));
+                    assert_eq!(expiries, set.members.iter().map(|(s, _)| *s as Millis).collect::<Vec<_>>());
+                }
+            }
+            let module = rust_concurrent(&w, &set, now);
+            let library = pure.concurrent(&w, &set, now, &mut reads);
+            tally.check(&module, &library, concurrent_big(&w), &|| {
+                format!(
+                    "case {case} step {step} {:?} at {now} on {set:?}",
+                    w.iter().map(|x| String::from_utf8_lossy(x)).collect::<Vec<_>>()
+                )
+            });
+            if let Ok((_, writes)) = &module {
+                for (_, write) in writes {
+                    set.apply(&w[2], write);
+                    if let Some(sim) = &mut sim {
+                        sim.apply(&lease_write(&w[2], write));
+                        assert_eq!(*sim, set.sim(), "the stored set after {write:?}");
+                        synced += 1;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("differential RL.CONCURRENT sequences: {tally:?}, {reads} ZRANGE reads of the walk, {synced} writes checked on testing::RedisSortedSet");
+    assert!(
+        tally.same_reply > 50_000 && tally.writes > 25_000 && tally.same_error > 3000 && tally.range > 100 && synced > 20_000,
+        "coverage: {tally:?}, {synced} synced"
+    );
+}
+
+/// Sets written by hand (fractional, negative, huge and infinite scores, keys without TTL or
+/// with one that is now), every action, then two more calls on what the first left: the
+/// library refuses exactly when the module does, with its text, and otherwise answers alike.
+#[test]
+fn differential_concurrent_hand_written_sets_match_the_module() {
+    let pure = Pure::new();
+    let mut rng = Rng::new(0x5E75);
+    let mut tally = Tally::default();
+    let mut reads = 0i64;
+    let ids = holder_ids();
+    for case in 0..20_000 {
+        let mut now: Millis = 1_700_000_000_000 + rng.range(0, 1 << 36);
+        let mut set = hostile_set(&mut rng, now, &ids);
+        for step in 0..3 {
+            let id = if rng.chance(2) && !set.members.is_empty() {
+                set.members[rng.range(0, set.members.len() as u64 - 1) as usize].1.clone()
+            } else {
+                ids[rng.range(0, ids.len() as u64 - 1) as usize].clone()
+            };
+            if id.is_empty() || id.len() > 256 {
+                continue;
+            }
+            let option = [None, Some("PEEK"), Some("RELEASE")][rng.range(0, 2) as usize];
+            set.at(now);
+            // Now and then a lease that ends with the key's TTL: the expiry then moves only if
+            // the set was emptied (and the key with it) first.
+            let lease = match set.expire_at {
+                Some(at) if at > now && rng.chance(3) => at - now,
+                _ => rng.range(1, 3000),
+            };
+            let w = concurrent_words(rng.range(1, 4), lease, &id, option, &mut rng);
+            let module = rust_concurrent(&w, &set, now);
+            let library = pure.concurrent(&w, &set, now, &mut reads);
+            tally.check(&module, &library, false, &|| format!("case {case} step {step} {w:?} at {now} on {set:?}"));
+            if let Ok((_, writes)) = &module {
+                for (_, write) in writes {
+                    set.apply(&w[2], write);
+                }
+            }
+            now += rng.range(0, 600);
+        }
+    }
+    eprintln!("differential RL.CONCURRENT hand-written sets: {tally:?}, {reads} ZRANGE reads of the walk");
+    assert!(tally.same_reply > 10_000 && tally.same_error > 5_000 && tally.writes > 5_000, "coverage: {tally:?}");
+}
+
+/// Arguments from a hostile vocabulary, on an empty key and on a small set: every parse error
+/// word for word, the range error only for a limit from 2^53.
+#[test]
+fn differential_concurrent_arguments_give_the_same_errors() {
+    let pure = Pure::new();
+    let mut rng = Rng::new(0xA2C0);
+    let mut tally = Tally::default();
+    let mut reads = 0i64;
+    let vocabulary: Vec<Vec<u8>> = BAD_NUMBERS
+        .iter()
+        .chain(&["3", "1500ms", "60s", "2M", "1d", "PEEK", "peek", "RELEASE", "Release", "COST", "refund", "Force", "NOW", "req-1"])
+        .map(|s| s.as_bytes().to_vec())
+        .chain([b"a\r\nb\0c".to_vec(), vec![0xff, 0xfe, b'x'], vec![b'y'; 256], vec![b'y'; 257], "héllo\u{85}✓".as_bytes().to_vec()])
+        .collect();
+    let now: Millis = 1_700_000_000_000;
+    let small = Zset::new([(now as f64 + 100.0, b"req-1".to_vec()), (now as f64 + 200.0, b"y".to_vec())], Some(now + 200));
+    for case in 0..30_000 {
+        let n = rng.range(0, 7) as usize;
+        let mut w: Vec<Vec<u8>> = (0..n).map(|_| vocabulary[rng.range(0, vocabulary.len() as u64 - 1) as usize].clone()).collect();
+        if rng.chance(2) && w.len() >= 3 {
+            w[0] = rng.range(1, 4).to_string().into_bytes();
+            w[1] = duration_words(rng.range(1, 100_000), &mut rng).into_bytes();
+        }
+        let set = if rng.chance(2) { Zset::default() } else { small.clone() };
+        let module = rust_concurrent(&w, &set, now);
+        let library = pure.concurrent(&w, &set, now, &mut reads);
+        tally.check(&module, &library, concurrent_big(&w), &|| format!("case {case} {w:?}"));
+    }
+    eprintln!("differential RL.CONCURRENT arguments: {tally:?}");
+    assert!(tally.same_error > 20_000 && tally.same_reply > 1000, "coverage: {tally:?}");
 }

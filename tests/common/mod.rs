@@ -126,7 +126,14 @@ pub fn library_way(server: &Server, con: &mut Connection) -> Style {
 /// all reached through one command, FCALL or EVALSHA, and run the commands they call with the
 /// caller's permissions (as the README says).
 pub fn grant(con: &mut Connection, command: &str) -> Vec<String> {
-    let mut calls = ["+time", "+get", "+pexpiretime", "+pttl", "+set", "+setrange", "+pexpireat"].map(str::to_owned).to_vec();
+    let mut calls = if command.eq_ignore_ascii_case("RL.CONCURRENT") {
+        // Its sorted set: read, pruned, written, expired.
+        ["+time", "+zcard", "+zscore", "+zrange", "+pexpiretime", "+pttl", "+zremrangebyscore", "+zadd", "+zrem", "+pexpireat"]
+            .map(str::to_owned)
+            .to_vec()
+    } else {
+        ["+time", "+get", "+pexpiretime", "+pttl", "+set", "+setrange", "+pexpireat"].map(str::to_owned).to_vec()
+    };
     if server_version(con) < (7, 0, 0) {
         calls.retain(|c| c != "+pexpiretime"); // Redis 6.2 has no PEXPIRETIME
     }

@@ -895,6 +895,10 @@ end
 local NOT_LEASES = "ERR key holds a sorted set that is not RL.CONCURRENT state "
   .. "(scores must be whole milliseconds from 0 to 2^53)"
 
+-- A change's prune_through that removes every member, whatever its score (the module's
+-- PRUNE_ALL, Millis::MAX, seen as a signed integer): for a key in the millisecond of its expiry.
+local PRUNE_ALL = -1
+
 local function lease_expiry(score)
   local v = tonumber(score)
   -- (NaN fails both comparisons; inf, -inf and fractions fail one.)
@@ -1544,7 +1548,7 @@ end
 local function concurrent_evaluate(call, id, found, ranks, now)
   -- (A lease taken at 2^53 would end past it: not a clock of this era, but not exact either.)
   exact(now)
-  local s = { count = 0 }
+  local s, gone = { count = 0 }, false
   if found then
     -- Checked as the module reads them, before its expiry: the caller's score, and the latest
     -- other one (the last member, or the one before it when the last is the caller's).
@@ -1557,12 +1561,17 @@ local function concurrent_evaluate(call, id, found, ranks, now)
       end
     end
     if found.expire_at and found.expire_at <= now then
-      found = nil
+      -- Gone, but Redis still holds it: a write first empties it.
+      found, gone = nil, true
     else
       s = { count = found.count, own = own, latest_other = latest_other, expire_at = found.expire_at }
     end
   end
   local r, change = concurrent_decide(lease_walk(found, ranks), s, now, call)
+  if change and gone then
+    change.prune_through = PRUNE_ALL
+    change.expire_moves = change.expire_at ~= nil
+  end
   local gone_at = s.expire_at
   if change then
     gone_at = change.expire_at
@@ -1833,7 +1842,9 @@ end
 
 -- The change as the module replicates it: explicit scores and times.
 local function apply_leases(key, id, change)
-  if change.prune_through then
+  if change.prune_through == PRUNE_ALL then
+    redis.call("ZREMRANGEBYSCORE", key, "-inf", "+inf")
+  elseif change.prune_through then
     redis.call("ZREMRANGEBYSCORE", key, "-inf", format("%d", change.prune_through))
   end
   if change.holder_at then

@@ -1,7 +1,7 @@
 //! One call, from the key's stored bytes to the reply and the write: the whole command minus
 //! Redis. Pure, so the simulated store in tests runs exactly what the server runs.
 
-use crate::algo::concurrent::LeaseSummary;
+use crate::algo::concurrent::{LeaseSummary, PRUNE_ALL};
 use crate::algo::fixed::WindowParams;
 use crate::algo::{self, wait_ms, Millis, Mode, Reply, Request, Stored};
 use crate::args::{Call, ConcurrentCall, Spec};
@@ -71,10 +71,17 @@ pub fn evaluate_concurrent<I>(
 where
     I: IntoIterator<Item = Result<Millis, StateError>>,
 {
-    let summary = summary.filter(|s| s.expire_at.is_none_or(|at| at > now));
+    // A key in the millisecond of its expiry is gone, but Redis still holds it: a write first
+    // empties it (the ZADD that follows creates it anew, without an expiry).
+    let gone = summary.is_some_and(|s| s.expire_at.is_some_and(|at| at <= now));
+    let summary = summary.filter(|_| !gone);
     let walk = summary.is_some().then_some(expiries).into_iter().flatten();
-    let d = algo::concurrent::decide(walk, summary.unwrap_or_default(), now, call.params, call.action)
+    let mut d = algo::concurrent::decide(walk, summary.unwrap_or_default(), now, call.params, call.action)
         .map_err(|e| Error::State(Command::Concurrent, e))?;
+    if let (Some(change), true) = (&mut d.change, gone) {
+        change.prune_through = Some(PRUNE_ALL);
+        change.expire_moves = change.expire_at.is_some();
+    }
     let expires_at = match &d.change {
         Some(c) => c.expire_at,
         None => summary.and_then(|s| s.expire_at),
@@ -222,6 +229,23 @@ mod tests {
         let next = evaluate(&parse(&["10", "5", "73"]), key.found(now + 1), now + 1).expect("decides");
         assert_eq!(next.write, None);
         assert_eq!((next.reply.retry_after_ms, next.reply.reset_after_ms), (until_expiry - 1, until_expiry - 1));
+    }
+
+    /// A set in the millisecond of its expiry is gone for the module, though Redis still holds
+    /// it: a write empties it first, so a hand-written member with a later score does not live
+    /// on beside the new lease (two holders under a limit of 1).
+    #[test]
+    fn a_set_in_the_millisecond_of_its_expiry_is_emptied_before_a_lease() {
+        use crate::algo::concurrent::{Action, ConcurrentParams};
+        use crate::testing::RedisSortedSet;
+        let now = 1_700_000_000_000;
+        let mut set = RedisSortedSet { members: [(b"x".to_vec(), now + 10_000)].into(), expire_at: Some(now) };
+        let (summary, expiries) = set.read(b"y", now).expect("Redis still hands it out");
+        let call = ConcurrentCall { params: ConcurrentParams { limit: 1, lease: 3_600_000 }, action: Action::Acquire };
+        let out = evaluate_concurrent(&call, b"y", Some(summary), expiries.into_iter().map(Ok), now).expect("decides");
+        assert_eq!(out.reply.to_array(), [1, 1, 0, 0, 3_600_000]);
+        set.apply(out.write.as_ref().expect("a lease"));
+        assert_eq!(set, RedisSortedSet { members: [(b"y".to_vec(), now + 3_600_000)].into(), expire_at: Some(now + 3_600_000) });
     }
 
     /// RL.ALL with a CONCURRENT spec: the lease is taken or renewed only when every limiter

@@ -12,6 +12,11 @@ use super::{wait_ms, Millis, Reply};
 /// numbers up to 2^53 (ms since the epoch: the year 287,396); later expiries are clamped.
 pub const MAX_EXPIRY: Millis = 1 << 53;
 
+/// `prune_through` that removes every member: for a key in the millisecond of its expiry,
+/// which Redis still hands out but the module takes for gone, so its members, whatever their
+/// scores, must not outlive it.
+pub const PRUNE_ALL: Millis = Millis::MAX;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConcurrentParams {
     /// Slots: how many holders at once.
@@ -57,7 +62,8 @@ pub enum Holder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaseChange {
     /// Every lease expired by this time (score <= it) is removed first:
-    /// `ZREMRANGEBYSCORE key -inf t`. None: none has expired.
+    /// `ZREMRANGEBYSCORE key -inf t`. None: none has expired. [`PRUNE_ALL`]: every member,
+    /// whatever its score (`-inf +inf`).
     pub prune_through: Option<Millis>,
     pub holder: Holder,
     /// The key's expiry after the change, its latest lease's (None: no lease is left, so the

@@ -8,7 +8,7 @@ use std::ptr::null_mut;
 use redis_module::raw::{self, RedisModuleKey, RedisModuleString};
 
 use super::key::OpenKey;
-use crate::algo::concurrent::{Holder, LeaseChange, LeaseSummary};
+use crate::algo::concurrent::{Holder, LeaseChange, LeaseSummary, PRUNE_ALL};
 use crate::algo::Millis;
 use crate::codec::leases::{expiry, score};
 use crate::codec::StateError;
@@ -157,7 +157,8 @@ impl OpenKey {
             let mut expired = Vec::new();
             // SAFETY: self.key is an open sorted set; the range is stopped before any change.
             unsafe {
-                if first_in_range(self.key, f64::NEG_INFINITY, score(through), 0, 0) == raw::REDISMODULE_OK as c_int {
+                let bound = if through == PRUNE_ALL { f64::INFINITY } else { score(through) };
+                if first_in_range(self.key, f64::NEG_INFINITY, bound, 0, 0) == raw::REDISMODULE_OK as c_int {
                     while (range.end_reached)(self.key) == 0 {
                         let mut at = 0f64;
                         let member = OwnedString { ctx: self.ctx, s: (range.current)(self.key, &mut at) };

@@ -7,7 +7,7 @@ use std::os::raw::{c_char, c_longlong};
 
 use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
 
-use crate::algo::concurrent::{Holder, LeaseChange};
+use crate::algo::concurrent::{Holder, LeaseChange, PRUNE_ALL};
 use crate::algo::Millis;
 use crate::codec::Write;
 use crate::error::Error;
@@ -20,6 +20,7 @@ const ZADD: &[u8] = b"ZADD\0";
 const ZREM: &[u8] = b"ZREM\0";
 const ZREMRANGEBYSCORE: &[u8] = b"ZREMRANGEBYSCORE\0";
 const MINUS_INF: &[u8] = b"-inf\0";
+const PLUS_INF: &[u8] = b"+inf\0";
 
 fn c(s: &[u8]) -> *const c_char {
     s.as_ptr().cast()
@@ -64,9 +65,12 @@ fn leases(ctx: *mut RedisModuleCtx, key: *mut RedisModuleString, id: &[u8], chan
     let time = |t: Millis| t.min(i64::MAX as u64) as c_longlong;
     let ok = raw::REDISMODULE_OK as i32;
     let mut status = ok;
-    if let Some(through) = change.prune_through {
+    match change.prune_through {
+        // SAFETY: "scc": a RedisModuleString and two NUL-terminated C strings.
+        Some(PRUNE_ALL) => status = unsafe { replicate(ctx, c(ZREMRANGEBYSCORE), c(b"scc\0"), key, c(MINUS_INF), c(PLUS_INF)) },
         // SAFETY: "scl": a RedisModuleString, a NUL-terminated C string, a long long.
-        status = unsafe { replicate(ctx, c(ZREMRANGEBYSCORE), c(b"scl\0"), key, c(MINUS_INF), time(through)) };
+        Some(through) => status = unsafe { replicate(ctx, c(ZREMRANGEBYSCORE), c(b"scl\0"), key, c(MINUS_INF), time(through)) },
+        None => {}
     }
     if status == ok {
         status = match change.holder {

@@ -7,7 +7,7 @@
 use mlua::{Function, Lua, Table, Value};
 
 use super::transitions::change;
-use crate::algo::concurrent::{Holder, LeaseSummary};
+use crate::algo::concurrent::{Holder, LeaseSummary, PRUNE_ALL};
 use crate::algo::fixed::WindowParams;
 use crate::algo::leaky::LeakyState;
 use crate::algo::sliding::SlidingState;
@@ -83,7 +83,8 @@ struct Pure {
 enum W {
     Value(Vec<u8>, i64),
     Range(usize, Vec<u8>, Option<i64>),
-    /// RL.CONCURRENT's change, in the order it is applied: `ZREMRANGEBYSCORE key -inf prune`,
+    /// RL.CONCURRENT's change, in the order it is applied: `ZREMRANGEBYSCORE key -inf prune`
+    /// (-1, PRUNE_ALL as a signed integer: `-inf +inf`),
     /// `ZADD key t id` (holder Some(t)) or `ZREM key id` (None), `PEXPIREAT key expire_at` if
     /// it moves.
     Leases {
@@ -753,7 +754,9 @@ impl Zset {
     fn apply(&mut self, id: &[u8], w: &W) {
         let W::Leases { prune, holder, expire_at, moves } = w else { panic!("a string's write on a sorted set: {w:?}") };
         if let Some(through) = prune {
-            self.members.retain(|(s, _)| *s > *through as f64);
+            // -1: PRUNE_ALL (Millis::MAX), every member (`-inf +inf`).
+            let bound = if *through == PRUNE_ALL as i64 { f64::INFINITY } else { *through as f64 };
+            self.members.retain(|(s, _)| *s > bound);
             if self.members.is_empty() {
                 self.expire_at = None;
             }

@@ -523,7 +523,6 @@ fn commands_are_declared_like_the_other_rl_commands() {
     }
     let Value::Array(outer) = run(&mut c, &["COMMAND", "INFO", "rl.concurrent"]) else { panic!("COMMAND INFO") };
     let Some(Value::Array(fields)) = outer.first() else { panic!("{outer:?}") };
-    assert_eq!(fields[1], Value::Int(-5), "arity");
     let flags = flatten(std::slice::from_ref(&fields[2]));
     assert!(flags.contains(&"write".to_owned()) && flags.contains(&"denyoom".to_owned()), "{flags:?}");
     // It walks expired (and, when refused, live) leases: not fast.
@@ -533,6 +532,8 @@ fn commands_are_declared_like_the_other_rl_commands() {
         assert!(err(&mut c, &["COMMAND", "DOCS", "rl.concurrent"]).contains("Unknown subcommand"));
         return;
     }
+    // (Redis 6.2 reports a module command's arity as -1.)
+    assert_eq!(fields[1], Value::Int(-5), "arity");
     let docs: Vec<String> = match run(&mut c, &["COMMAND", "DOCS", "rl.concurrent"]) {
         Value::Array(v) => flatten(&v),
         other => flatten(&[other]),

@@ -137,7 +137,7 @@ bench-smoke: build
 # Coverage-guided fuzzing of the parser and the pure core (cargo fuzz / libFuzzer, on stable
 # Rust without a sanitizer). The corpus of interesting inputs lives in fuzz/corpus/.
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := args limiter throttle
+FUZZ_TARGETS := args limiter throttle concurrent
 fuzz-deps: deps
 	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 

@@ -68,6 +68,20 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((cap - tokens) * period / rate))
 return {allowed, cap, math.floor(tokens), 0, 0}
 "#;
 
+/// The counting semaphore RL.CONCURRENT replaces, as it is usually written: the holders in a
+/// sorted set scored by their lease's end; drop the ended ones, count, add if below the limit.
+const LUA_SEMAPHORE: &str = r#"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local limit, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= limit then return {0, limit, 0, lease, lease} end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], lease)
+return {1, limit, limit - n - 1, 0, lease}
+"#;
+
 /// Three fixed windows checked together, all or nothing: what RL.ALL with three FIXED specs
 /// replaces.
 const LUA_FIXED3: &str = r#"
@@ -183,7 +197,23 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
         Case { name: "Lua log", args: lua("log", "ll:__rand_int__", &["100", "1000"]), lua_twin: None },
         Case { name: "Lua token", args: lua("token", "lt:__rand_int__", &["1000000000", "1000", "3600000"]), lua_twin: None },
         Case { name: "Lua token 1M/s", args: lua("token", "ltf:__rand_int__", &["1000000000", "1000000", "1000"]), lua_twin: None },
+        // Leases of an hour on random keys for random holders (the run spreads about ten per
+        // key: each call takes a slot, or renews one); the script on the same keys and leases.
+        Case {
+            name: "RL.CONCURRENT",
+            args: s(&["RL.CONCURRENT", "cc:__rand_int__", "100", "1h", "w:__rand_int__"]),
+            lua_twin: Some("Lua semaphore"),
+        },
+        Case { name: "Lua semaphore", args: lua("semaphore", "lcc:__rand_int__", &["100", "3600000", "w:__rand_int__"]), lua_twin: None },
     ]
+    .into_iter()
+    // The script library's RL.CONCURRENT, once it has one.
+    .chain(LIBRARY.contains("rl_concurrent").then(|| Case {
+        name: "FCALL rl_concurrent",
+        args: s(&["FCALL", "rl_concurrent", "1", "lib:cc:__rand_int__", "100", "1h", "w:__rand_int__"]),
+        lua_twin: Some("Lua semaphore"),
+    }))
+    .collect()
 }
 
 #[derive(Clone, Copy, Default)]
@@ -253,6 +283,9 @@ fn throughput(title: &str, port: u16, pipeline: u64, requests: u64, passes: u64,
     }
     if let (Some(cell), Some(token)) = (by_name("CL.THROTTLE"), by_name("RL.TOKEN")) {
         println!("\nCL.THROTTLE / RL.TOKEN (the same limit): {:.2}", cell / token);
+    }
+    if let (Some(module), Some(script)) = (by_name("RL.CONCURRENT"), by_name("Lua semaphore")) {
+        println!("\nRL.CONCURRENT / Lua semaphore (same keys, limit and leases): {:.2}", module / script);
     }
     if let (Some(all), Some(fixed)) = (by_name("RL.ALL 3 FIXED"), by_name("RL.FIXED")) {
         // Three separate calls per request: the request rate is a third of the call rate.
@@ -354,7 +387,43 @@ fn memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
         }
     });
     println!("| Lua log (sorted set) | {lua:.1} |");
+    leases_memory(con, shas, keys);
     run(con, &["FLUSHALL"]);
+}
+
+/// Bytes per held lease, RL.CONCURRENT against the Lua semaphore (both a sorted set of holders
+/// scored by their lease's end): small sets (a listpack) and large ones (a skiplist).
+fn leases_memory(con: &mut Connection, shas: &BTreeMap<&str, String>, keys: u64) {
+    println!("\n| lease layout | RL.CONCURRENT bytes per lease | Lua semaphore bytes per lease | ratio |");
+    println!("|---|---:|---:|---:|");
+    for (sets, holders) in [(keys / 4, 4u64), (100, 1000)] {
+        let leases = sets * holders;
+        let fill_sets = |c: &mut Connection, script: bool| {
+            for holder in 0..holders {
+                fill(c, sets, |i| {
+                    if script {
+                        redis::cmd("EVALSHA")
+                            .arg(&shas["semaphore"])
+                            .arg(1)
+                            .arg(format!("lcc:{i}"))
+                            .arg(holders)
+                            .arg(3_600_000)
+                            .arg(format!("worker-{holder}"))
+                            .clone()
+                    } else {
+                        redis::cmd("RL.CONCURRENT").arg(format!("cc:{i}")).arg(holders).arg("1h").arg(format!("worker-{holder}")).clone()
+                    }
+                });
+            }
+        };
+        let module = bytes_per(con, leases, |c| fill_sets(c, false));
+        let held: i64 = redis::cmd("ZCARD").arg("cc:0").query(con).expect("ZCARD");
+        assert_eq!(held, holders as i64, "RL.CONCURRENT took every slot");
+        let script = bytes_per(con, leases, |c| fill_sets(c, true));
+        let held: i64 = redis::cmd("ZCARD").arg("lcc:0").query(con).expect("ZCARD");
+        assert_eq!(held, holders as i64, "the script took every slot");
+        println!("| {sets} keys x {holders} holders | {module:.1} | {script:.1} | {:.2} |", module / script);
+    }
 }
 
 fn main() {
@@ -366,7 +435,14 @@ fn main() {
     server.load_library();
     let mut con = server.connect();
     let mut shas = BTreeMap::new();
-    for (name, body) in [("fixed", LUA_FIXED), ("sliding", LUA_SLIDING), ("log", LUA_LOG), ("token", LUA_TOKEN), ("fixed3", LUA_FIXED3)] {
+    for (name, body) in [
+        ("fixed", LUA_FIXED),
+        ("sliding", LUA_SLIDING),
+        ("log", LUA_LOG),
+        ("token", LUA_TOKEN),
+        ("fixed3", LUA_FIXED3),
+        ("semaphore", LUA_SEMAPHORE),
+    ] {
         let sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(body).query(&mut con).expect("SCRIPT LOAD");
         shas.insert(name, sha);
     }

@@ -149,3 +149,100 @@ fn failover_carries_every_limiter() {
     cluster.wait_ok();
     assert_eq!(admitted_anywhere(&mut cluster.client(), keys, exhausted_at), Vec::<String>::new());
 }
+
+/// RL.CONCURRENT with `limit` 2 on `key` for `id`.
+fn lease(con: &mut impl redis::ConnectionLike, key: &str, id: &str, option: &[&str]) -> redis::RedisResult<Vec<i64>> {
+    redis::cmd("RL.CONCURRENT").arg(key).arg(2).arg("1h").arg(id).arg(option).query(con)
+}
+
+#[test]
+fn concurrent_routes_by_key_and_each_shard_holds_its_leases() {
+    let mut cluster = Cluster::start(3);
+    let mut cc = cluster.client();
+    for i in 0..150 {
+        let key = format!("RL.CONCURRENT:{i}");
+        let allowed: Vec<i64> = ["a", "b", "c", "a"].iter().map(|id| lease(&mut cc, &key, id, &[]).expect("routed call")[0]).collect();
+        assert_eq!(allowed, [1, 1, 0, 1], "{key}");
+    }
+    let primaries = cluster.primaries();
+    for &p in &primaries {
+        let keys: i64 = redis::cmd("DBSIZE").query(&mut cluster.nodes[p].connect()).unwrap();
+        assert!(keys > 20, "primary {p} holds only {keys} lease sets");
+    }
+    for i in 0..20 {
+        let key = format!("RL.CONCURRENT:{i}");
+        let owner = cluster.owner_of(&key);
+        let other = *primaries.iter().find(|&&p| p != owner).unwrap();
+        let e = lease(&mut cluster.nodes[other].connect(), &key, "c", &["PEEK"]).unwrap_err();
+        assert_eq!(e.code(), Some("MOVED"), "{key}: {e}");
+        let mut direct = cluster.nodes[owner].connect();
+        let mut holders: Vec<String> = leases(&mut direct, &key).into_iter().map(|(id, _)| id).collect();
+        holders.sort();
+        assert_eq!(holders, ["a", "b"], "{key} on its owner");
+        assert_eq!(lease(&mut direct, &key, "c", &["PEEK"]).unwrap()[..3], [0, 2, 0], "{key}");
+    }
+    // A tenant's leases and its rate limit in one slot, on one shard.
+    assert_eq!(lease(&mut cc, "{acct7}:running", "job-1", &[]).unwrap()[0], 1);
+    assert_eq!(call(&mut cc, "RL.FIXED", "{acct7}:rate", &["3", "1h"], &[]).unwrap()[0], 1);
+    let owner = cluster.owner_of("{acct7}:running");
+    assert_eq!(cluster.owner_of("{acct7}:rate"), owner);
+    assert_eq!(run(&mut cluster.nodes[owner].connect(), &["EXISTS", "{acct7}:running", "{acct7}:rate"]), Value::Int(2));
+}
+
+/// A key, its leases (id, expiry) and the key's expiry.
+type HeldLeases = (String, Vec<(String, i64)>, i64);
+
+#[test]
+fn failover_keeps_the_leases_that_reached_the_replica() {
+    let mut cluster = Cluster::start(3);
+    let keys = 60;
+    let mut cc = cluster.client();
+    for i in 0..keys {
+        let key = format!("RL.CONCURRENT:{i}");
+        for id in ["a", "b"] {
+            assert_eq!(lease(&mut cc, &key, id, &[]).unwrap()[0], 1, "{key}");
+        }
+        if i % 3 == 0 {
+            assert_eq!(lease(&mut cc, &key, "a", &["RELEASE"]).unwrap()[0], 1, "{key}");
+        }
+    }
+    wait_replicas(&cluster);
+    let held = |cluster: &mut Cluster| -> Vec<HeldLeases> {
+        (0..keys)
+            .map(|i| {
+                let key = format!("RL.CONCURRENT:{i}");
+                // Right after a failover a node's slot map may lag: ask again until the owner
+                // it names answers (not MOVED).
+                for _ in 0..100 {
+                    let owner = cluster.owner_of(&key);
+                    let mut c = cluster.nodes[owner].connect();
+                    if redis::cmd("ZCARD").arg(&key).query::<i64>(&mut c).is_ok() {
+                        let (held, expiry) = (leases(&mut c, &key), pexpiretime(&mut c, &key));
+                        return (key, held, expiry);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                panic!("no node serves {key}")
+            })
+            .collect()
+    };
+    let before = held(&mut cluster);
+    let replica = (0..cluster.nodes.len()).find(|&i| role(&cluster.nodes[i]) == "slave").unwrap();
+    let promoted = (0..3).any(|_| {
+        run(&mut cluster.nodes[replica].connect(), &["CLUSTER", "FAILOVER"]);
+        eventually(Duration::from_secs(10), || role(&cluster.nodes[replica]) == "master")
+    });
+    assert!(promoted, "manual failover did not happen");
+    cluster.wait_ok();
+    // The same holders, scores and expiries on whichever node owns each key now.
+    assert_eq!(held(&mut cluster), before);
+    let mut cc = cluster.client();
+    for i in 0..keys {
+        let key = format!("RL.CONCURRENT:{i}");
+        let full = i % 3 != 0;
+        // A full limiter stays full for a new holder; a released slot is free; holders renew.
+        assert_eq!(lease(&mut cc, &key, "c", &["PEEK"]).unwrap()[0], i64::from(!full), "{key}");
+        assert_eq!(lease(&mut cc, &key, "b", &[]).unwrap()[..2], [1, 2], "{key}");
+        assert_eq!(lease(&mut cc, &key, "a", &["RELEASE"]).unwrap()[0], i64::from(full), "{key}");
+    }
+}

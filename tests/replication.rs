@@ -71,6 +71,175 @@ fn traffic(con: &mut Connection, rounds: u64) {
     }
 }
 
+/// A deterministic mix of RL.CONCURRENT calls over many keys and holders: acquires with short
+/// leases (which expire during the traffic and are pruned by later writes) and long ones,
+/// renewals, releases (of live, expired and never-taken leases), refusals under a lowered
+/// limit, PEEKs, MULTI and Lua.
+fn concurrent_traffic(con: &mut Connection, rounds: u64) {
+    let mut x: u64 = 0xD1B5_4A32_D192_ED03;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..rounds {
+        let key = format!("c:{}", next() % 40);
+        let id = format!("holder-{}", next() % 12);
+        let limit = (1 + next() % 4).to_string();
+        let lease = match next() % 10 {
+            0..=2 => format!("{}", 20 + next() % 60),
+            3..=5 => format!("{}s", 5 + next() % 60),
+            _ => format!("{}m", 1 + next() % 60),
+        };
+        let mut args = vec!["RL.CONCURRENT", &key, &limit, &lease, &id];
+        match next() % 10 {
+            0 | 1 => args.push("RELEASE"),
+            2 => args.push("PEEK"),
+            _ => {}
+        }
+        match next() % 20 {
+            0 => {
+                let call = rl_cmd(&args);
+                let _: Vec<Vec<i64>> = redis::pipe().atomic().add_command(call.clone()).add_command(call).query(con).expect("MULTI");
+            }
+            1 if module_style() => {
+                let script = "return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))";
+                let _: Vec<i64> = redis::cmd("EVAL").arg(script).arg(1).arg(args[1]).arg(args[0]).arg(&args[2..]).query(con).expect("EVAL");
+            }
+            _ => assert_eq!(rl(con, &args).len(), 5),
+        }
+    }
+}
+
+/// Traffic of both kinds until the outcomes that matter have all happened: admissions,
+/// refusals, releases, expired leases pruned.
+fn mixed_leases(con: &mut Connection, rounds: u64) {
+    rl(con, &["RL.FIXED", "warm", "1000000", "1h"]); // EVALSHA: the script is loaded
+    concurrent_traffic(con, rounds);
+}
+
+/// The sorted sets of a snapshot.
+fn lease_keys(state: &[Snapshot]) -> usize {
+    state.iter().filter(|(_, contents, _)| matches!(contents, Contents::SortedSet(_))).count()
+}
+
+#[test]
+fn replica_without_module_holds_the_same_leases() {
+    if !has_concurrent() {
+        return;
+    }
+    let primary = Server::start();
+    let replica = start_replica_of(&primary);
+    let mut p = primary.connect();
+    let mut r = replica.connect();
+    let info_before = info_field(&mut p, "ratelimit", "ratelimit_concurrent_denied");
+    mixed_leases(&mut p, 4000);
+    traffic(&mut p, 500);
+    wait_for_replica(&mut p);
+    let expected = snapshot(&mut p);
+    assert!(lease_keys(&expected) > 20, "traffic left {} lease sets", lease_keys(&expected));
+    let on_replica = snapshot(&mut r);
+    assert_same_state(&on_replica, &expected, server_ms(&mut p));
+    if module_style() {
+        // The traffic did what it says: refusals and releases of live and of expired leases.
+        let field = |c: &mut Connection, f: &str| info_field(c, "ratelimit", &format!("ratelimit_concurrent_{f}")).parse::<u64>().unwrap();
+        assert_eq!(info_before, "0");
+        assert!(field(&mut p, "denied") > 200 && field(&mut p, "releases") > 200 && field(&mut p, "allowed") > 1000);
+    }
+}
+
+#[test]
+fn concurrent_peek_denials_and_releases_of_nothing_replicate_nothing() {
+    if !has_concurrent() {
+        return;
+    }
+    let s = Server::start_with(true, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.connect();
+    let before = aof_bytes(&s);
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "a"])[0], 1);
+    let after_admit = aof_bytes(&s);
+    assert!(after_admit > before, "an admission must be propagated");
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "b"])[0], 0);
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "b", "PEEK"])[0], 0);
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "a", "PEEK"])[0], 1);
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "b", "RELEASE"])[0], 0);
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "none", "1", "1h", "b", "RELEASE"])[0], 0);
+    assert!(err(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "a", "COST", "1"]).starts_with("ERR"));
+    assert_eq!(aof_bytes(&s), after_admit, "PEEK, a denial, a release of nothing or an error was propagated");
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "k", "1", "1h", "a", "RELEASE"])[0], 1);
+    assert!(aof_bytes(&s) > after_admit, "a release must be propagated");
+}
+
+#[test]
+fn aof_rdb_and_rewrite_restarts_keep_every_lease() {
+    if !has_concurrent() {
+        return;
+    }
+    for way in ["aof", "rdb", "rewrite"] {
+        let extra: &[&str] = if way == "rdb" { &[] } else { &["--appendonly", "yes", "--appendfsync", "always"] };
+        let mut s = Server::start_with(true, extra);
+        let mut c = s.connect();
+        mixed_leases(&mut c, 2000);
+        match way {
+            "rdb" => assert_eq!(run(&mut c, &["SAVE"]), Value::Okay),
+            "rewrite" => {
+                run(&mut c, &["BGREWRITEAOF"]);
+                let rewritten = eventually(Duration::from_secs(20), || {
+                    info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
+                        && info_field(&mut c, "persistence", "aof_rewrite_scheduled") == "0"
+                });
+                assert!(rewritten, "AOF rewrite did not finish");
+                assert_eq!(info_field(&mut c, "persistence", "aof_last_bgrewrite_status"), "ok");
+                // Traffic after the rewrite lands in the new incremental file.
+                concurrent_traffic(&mut c, 500);
+            }
+            _ => {}
+        }
+        let before = snapshot(&mut c);
+        assert!(lease_keys(&before) > 20, "{way}: {} lease sets", lease_keys(&before));
+        s.restart();
+        let mut c = s.connect();
+        let after = snapshot(&mut c);
+        assert_same_state(&after, &before, server_ms(&mut c));
+        // And the leases hold on from there: a full limiter stays full, its holder renews.
+        assert_eq!(rl(&mut c, &["RL.CONCURRENT", "full", "1", "1h", "a"])[0], 1);
+        if way == "rdb" {
+            run(&mut c, &["SAVE"]);
+        }
+        s.restart();
+        let mut c = s.connect();
+        assert_eq!(rl(&mut c, &["RL.CONCURRENT", "full", "1", "1h", "b"])[..3], [0, 1, 0], "{way}");
+        assert_eq!(rl(&mut c, &["RL.CONCURRENT", "full", "1", "1h", "a"])[..3], [1, 1, 0], "{way}");
+    }
+}
+
+#[test]
+fn replica_attaching_mid_lease_traffic_ends_identical() {
+    if !has_concurrent() {
+        return;
+    }
+    let primary = Server::start();
+    let port = primary.port;
+    let writer = std::thread::spawn(move || {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut c = client.get_connection().unwrap();
+        rl(&mut c, &["RL.FIXED", "warm", "1000000", "1h"]);
+        for _ in 0..6 {
+            concurrent_traffic(&mut c, 1000);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let replica = start_replica_of(&primary);
+    writer.join().expect("traffic thread");
+    let mut p = primary.connect();
+    wait_for_replica(&mut p);
+    let expected = snapshot(&mut p);
+    assert!(lease_keys(&expected) > 20);
+    let on_replica = snapshot(&mut replica.connect());
+    assert_same_state(&on_replica, &expected, server_ms(&mut p));
+}
+
 #[test]
 fn replica_without_module_is_byte_identical() {
     let primary = Server::start();

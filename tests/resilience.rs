@@ -83,3 +83,72 @@ fn memory_returns_to_baseline_once_windows_pass() {
     // Allocator slack aside, nothing stays behind.
     assert!(after < baseline + 200_000, "used_memory {baseline} -> {loaded} -> {after}");
 }
+
+/// RL.CONCURRENT is deny-oom like the other RL commands: past maxmemory every call of it is a
+/// clean OOM error (a RELEASE too: the server refuses the command before it runs), and the
+/// leases are as they were.
+#[test]
+fn concurrent_oom_is_a_clean_error_and_changes_nothing() {
+    if !has_concurrent() {
+        return;
+    }
+    let s = Server::start_with(true, &["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let mut c = s.connect();
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "c", "3", "1h", "a"])[..3], [1, 3, 2]);
+    let mut i = 0;
+    for size in [16 * 1024, 1024, 64, 1] {
+        let chunk = "x".repeat(size);
+        loop {
+            match redis::cmd("SET").arg(format!("filler:{i}")).arg(&chunk).query::<()>(&mut c) {
+                Ok(()) => i += 1,
+                Err(e) if e.code() == Some("OOM") => break,
+                Err(e) => panic!("unexpected error while filling: {e}"),
+            }
+            assert!(i < 200_000, "maxmemory never reached");
+        }
+    }
+    let before = snapshot(&mut c);
+    for call in [
+        &["RL.CONCURRENT", "c", "3", "1h", "b"][..],
+        &["RL.CONCURRENT", "c", "3", "1h", "a"],
+        &["RL.CONCURRENT", "c", "3", "1h", "a", "RELEASE"],
+        &["RL.CONCURRENT", "new", "3", "1h", "a"],
+    ] {
+        let e = err(&mut c, call);
+        assert!(e.starts_with("OOM"), "{call:?}: {e}");
+    }
+    assert_eq!(snapshot(&mut c), before, "an OOM-refused call changed something");
+    for n in 0..i {
+        run(&mut c, &["DEL", &format!("filler:{n}")]);
+    }
+    assert_eq!(rl(&mut c, &["RL.CONCURRENT", "c", "3", "1h", "b"])[..3], [1, 3, 1]);
+}
+
+/// Leases end by themselves: once every lease of every key has, no key and no memory is left.
+#[test]
+fn lease_memory_returns_to_baseline_once_leases_end() {
+    if !has_concurrent() {
+        return;
+    }
+    let s = Server::start_with(true, &["--hz", "100"]);
+    let mut c = s.connect();
+    let baseline = used_memory(&mut c);
+    rl(&mut c, &["RL.CONCURRENT", "warm", "1", "1", "w"]); // EVALSHA: the script is loaded
+    let mut pipe = redis::pipe();
+    for i in 0..10_000 {
+        for holder in 0..4 {
+            pipe.add_command(rl_cmd(&["RL.CONCURRENT", &format!("c:{i}"), "10", "1s", &format!("worker-{holder}")])).ignore();
+        }
+        if i % 500 == 499 {
+            pipe.query::<()>(&mut c).unwrap();
+            pipe = redis::pipe();
+        }
+    }
+    let loaded = used_memory(&mut c);
+    assert_eq!(run(&mut c, &["ZCARD", "c:9999"]), Value::Int(4));
+    assert!(loaded > baseline + 1_000_000, "the leases took {} bytes", loaded - baseline);
+    assert!(eventually(Duration::from_secs(15), || run(&mut c, &["DBSIZE"]) == Value::Int(0)), "keys left: {:?}", run(&mut c, &["DBSIZE"]));
+    let after = used_memory(&mut c);
+    eprintln!("used_memory: baseline {baseline}, with 40000 leases {loaded}, after expiry {after}");
+    assert!(after < baseline + 200_000, "used_memory {baseline} -> {loaded} -> {after}");
+}

@@ -205,6 +205,114 @@ fn rl_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
     (cmd.to_owned(), args)
 }
 
+/// An RL.CONCURRENT holder's id: mostly one of a few (so leases are renewed and released),
+/// sometimes bytes of any value and of the lengths around the limits (0, 1, 255, 256, 257).
+fn holder_id(rng: &mut Rng) -> Vec<u8> {
+    if rng.below(10) < 7 {
+        return format!("w{}", rng.below(10)).into_bytes();
+    }
+    let any = rng.below(300);
+    let len = *rng.pick(&[0, 1, 2, 255, 256, 257, 300, any]);
+    (0..len).map(|_| if rng.below(4) == 0 { *rng.pick(&[0u8, b'\r', b'\n', 0xff, b' ']) } else { rng.next() as u8 }).collect()
+}
+
+/// A random RL.CONCURRENT call: mostly well-formed on its own keys (prefix `fz:6`) with short
+/// leases, so leases end, are renewed, released and pruned; sometimes hostile numbers, ids and
+/// options, another command's keys, or a wrong count.
+fn concurrent_call(rng: &mut Rng) -> (String, Vec<Vec<u8>>) {
+    let cmd = *rng.pick(&["RL.CONCURRENT", "rl.concurrent", "Rl.Concurrent"]);
+    let key_kind = if rng.below(10) == 0 { rng.below(6) } else { 6 };
+    let mut args: Vec<Vec<u8>> = vec![format!("fz:{key_kind}:{}", rng.below(KEYS)).into_bytes()];
+    if rng.below(10) < 7 {
+        args.push(format!("{}", 1 + rng.below(5)).into_bytes());
+        let lease = match rng.below(10) {
+            0 => format!("{}s", 1 + rng.below(5)),
+            1 => "1h".to_owned(),
+            _ => format!("{}{}", 1 + rng.below(300), rng.pick(&["", "ms"])),
+        };
+        args.push(lease.into_bytes());
+        args.push(holder_id(rng));
+        match rng.below(10) {
+            0 | 1 => args.push(rng.pick(&[&b"RELEASE"[..], b"release"]).to_vec()),
+            2 => args.push(rng.pick(&[&b"PEEK"[..], b"peek"]).to_vec()),
+            _ => {}
+        }
+        return (cmd.to_owned(), args);
+    }
+    args.push(number(rng));
+    args.push(duration(rng));
+    args.push(holder_id(rng));
+    for _ in 0..rng.below(4) {
+        match rng.below(12) {
+            0..=2 => args.push(rng.pick(&[&b"PEEK"[..], b"peek"]).to_vec()),
+            3..=5 => args.push(rng.pick(&[&b"RELEASE"[..], b"Release"]).to_vec()),
+            6 | 7 => {
+                args.push(rng.pick(&[&b"COST"[..], b"REFUND"]).to_vec());
+                args.push(number(rng));
+            }
+            8 => args.push(b"FORCE".to_vec()),
+            9 => args.push(holder_id(rng)),
+            _ => args.push(rng.bytes(12)),
+        }
+    }
+    match rng.below(20) {
+        0 => args.truncate(rng.below(args.len() as u64) as usize),
+        1 => args.extend((0..rng.below(8)).map(|_| rng.bytes(8))),
+        _ => {}
+    }
+    (cmd.to_owned(), args)
+}
+
+/// A hostile write on RL.CONCURRENT's keys: hand-written members and scores (whole ms around
+/// now, which read as leases; fractions, negatives, infinities and scores past 2^53, which do
+/// not), members removed, the key's TTL moved, dropped or set in the past, another type.
+fn lease_mutation(rng: &mut Rng, now: i64) -> (String, redis::Cmd) {
+    let key = format!("fz:6:{}", rng.below(KEYS));
+    let mut cmd;
+    match rng.below(16) {
+        0..=4 => {
+            cmd = redis::cmd("ZADD");
+            cmd.arg(&key);
+            for _ in 0..1 + rng.below(3) {
+                let score = match rng.below(16) {
+                    0 => format!("{}.5", now + rng.below(10_000) as i64),
+                    1 => format!("-{}", 1 + rng.below(1000)),
+                    2 => rng.pick(&["+inf", "-inf"]).to_string(),
+                    3 => rng.pick(&["9007199254740994", "1e300", "9007199254740992", "0"]).to_string(),
+                    4 => format!("{}", rng.below(1_000_000)),
+                    _ => format!("{}", now - 500 + rng.below(10_000) as i64),
+                };
+                cmd.arg(score).arg(holder_id(rng));
+            }
+        }
+        5 => {
+            cmd = redis::cmd("ZREM");
+            cmd.arg(&key).arg(holder_id(rng));
+        }
+        6 => {
+            cmd = redis::cmd("PEXPIRE");
+            cmd.arg(&key).arg(1 + rng.below(20_000));
+        }
+        7 => {
+            cmd = redis::cmd("PERSIST");
+            cmd.arg(&key);
+        }
+        8 => {
+            cmd = redis::cmd("ZREMRANGEBYRANK");
+            cmd.arg(&key).arg(0).arg(rng.below(3));
+        }
+        9 => {
+            cmd = redis::cmd("SET");
+            cmd.arg(&key).arg(state_like(rng)).arg("PX").arg(1 + rng.below(100_000));
+        }
+        _ => {
+            cmd = redis::cmd("DEL");
+            cmd.arg(&key);
+        }
+    }
+    (key, cmd)
+}
+
 /// Bytes that look like some RL state, damaged or not.
 fn state_like(rng: &mut Rng) -> Vec<u8> {
     let mut v: Vec<u8> = match rng.below(6) {
@@ -315,6 +423,37 @@ fn check_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
     }
 }
 
+/// RL.CONCURRENT's reply: five integers; remaining at most the limit; an admitted acquire or
+/// PEEK has nothing to wait for, and an acquire a lease to reset after; a refused one waits at least 1 ms
+/// and no longer than reset; a RELEASE (1: a lease was held, 0: none) never waits.
+fn check_concurrent_reply(call: &str, v: &Value, peek: bool, release: bool) -> Result<Option<bool>, String> {
+    let Value::Array(items) = v else {
+        return match v {
+            Value::ServerError(e)
+                if (e.code() == "ERR" || e.code() == "WRONGTYPE")
+                    && !e.details().is_some_and(|d| d.contains("script:") || d.contains("@user_")) =>
+            {
+                Ok(None)
+            }
+            other => Err(format!("{call}: unexpected reply {other:?}")),
+        };
+    };
+    let ints: Vec<i64> = items.iter().filter_map(|x| if let Value::Int(i) = x { Some(*i) } else { None }).collect();
+    let [allowed, limit, remaining, retry, reset] = ints[..] else { return Err(format!("{call}: not five integers: {v:?}")) };
+    let sane = (allowed == 0 || allowed == 1) && limit >= 1 && (0..=limit).contains(&remaining) && reset >= 0;
+    let waits = match (release, allowed) {
+        (true, _) => retry == 0,
+        // (A PEEK on a limiter that holds nothing has nothing to reset.)
+        (false, 1) => retry == 0 && (peek || reset >= 1),
+        (false, _) => retry >= 1 && retry <= reset,
+    };
+    if sane && waits {
+        Ok(Some(allowed == 1))
+    } else {
+        Err(format!("{call}: malformed reply {ints:?}"))
+    }
+}
+
 /// redis-cell's reply: 0 admitted or 1 limited, the limit, remaining, retry-after (-1 when
 /// admitted) and reset-after in seconds (negative only for a TAT written in the past).
 fn check_throttle_reply(call: &str, v: &Value) -> Result<Option<bool>, String> {
@@ -344,14 +483,30 @@ fn hostile_traffic_never_crashes_or_corrupts() {
     if style() == Style::Evalsha {
         redis::cmd("SCRIPT").arg("LOAD").arg(SCRIPT).query::<String>(&mut con).expect("SCRIPT LOAD");
     }
+    // RL.CONCURRENT: the module's, or the library's once it has rl_concurrent.
+    let concurrent = has_concurrent();
     let (mut done, mut admitted, mut denied, mut errors, mut mutations) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut lease_writes = 0u64;
+    // RL.CONCURRENT keys written by hand since the module last left them consistent, and the
+    // times a call in the millisecond of such a key's expiry kept a lease past it (the known
+    // bug: see tests/concurrent.rs, a_write_in_the_millisecond_of_expiry_keeps_no_lease_of_the_old_set).
+    let mut hand_written: HashSet<String> = HashSet::new();
+    let mut known_bug_hits = 0u64;
     let mut kinds = std::collections::BTreeMap::new();
     while done < calls {
         // A batch of hostile writes, then a batch of RL calls.
         let mut packed = Vec::new();
         let n_mut = rng.below(24);
+        let now = server_ms(&mut con);
         for _ in 0..n_mut {
-            packed.extend(mutation(&mut rng).get_packed_command());
+            let hostile = if concurrent && rng.below(3) == 0 {
+                let (key, cmd) = lease_mutation(&mut rng, now);
+                hand_written.insert(key);
+                cmd
+            } else {
+                mutation(&mut rng)
+            };
+            packed.extend(hostile.get_packed_command());
         }
         if n_mut > 0 {
             con.req_packed_commands(&packed, 0, n_mut as usize).expect("mutations");
@@ -365,28 +520,49 @@ fn hostile_traffic_never_crashes_or_corrupts() {
                 0 => all_call(&mut rng),
                 // (The script library has no CL.THROTTLE.)
                 1 if module_style() => throttle_call(&mut rng),
+                2 | 3 if concurrent => concurrent_call(&mut rng),
                 _ => rl_call(&mut rng),
             };
             packed.extend(rl_cmd_bytes(style(), &cmd, &args).get_packed_command());
-            // A PEEK, or CL.THROTTLE's quantity 0, writes nothing.
-            let peek = args.iter().any(|a| a.eq_ignore_ascii_case(b"PEEK"))
+            // A PEEK, or CL.THROTTLE's quantity 0, writes nothing. (RL.CONCURRENT's id may
+            // be the word PEEK: only its options count.)
+            let is_concurrent = cmd.eq_ignore_ascii_case("RL.CONCURRENT");
+            let options = if is_concurrent { args.get(4..).unwrap_or_default() } else { &args[..] };
+            let peek = options.iter().any(|a| a.eq_ignore_ascii_case(b"PEEK"))
                 || (cmd.eq_ignore_ascii_case("CL.THROTTLE") && args.get(4).is_some_and(|q| q == b"0"));
+            let release = is_concurrent.then(|| options.iter().any(|a| a.eq_ignore_ascii_case(b"RELEASE")));
             sent.push((
                 format!("{cmd} {:?}", args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>()),
                 keys_of(&cmd, &args),
                 peek,
+                release,
             ));
         }
         let replies = con
             .req_packed_commands(&packed, 0, batch as usize)
             .unwrap_or_else(|e| panic!("server gone after {done} calls: {e}\n{}", server.log()));
         let mut must_have_ttl = HashSet::new();
-        for ((call, keys, peek), reply) in sent.iter().zip(&replies) {
-            match check_reply(call, reply) {
+        let mut leases_written = HashSet::new();
+        for ((call, keys, peek, release), reply) in sent.iter().zip(&replies) {
+            let checked = match release {
+                Some(release) => check_concurrent_reply(call, reply, *peek, *release),
+                None => {
+                    // Another command may write the key once its leases have ended: the check
+                    // below is of sets RL.CONCURRENT wrote last.
+                    for key in keys {
+                        leases_written.remove(key);
+                    }
+                    check_reply(call, reply)
+                }
+            };
+            match checked {
                 Ok(Some(true)) => {
                     admitted += 1;
                     if !peek {
                         must_have_ttl.extend(keys.iter().cloned());
+                        if release.is_some() {
+                            leases_written.extend(keys.iter().cloned());
+                        }
                     }
                 }
                 Ok(Some(false)) => denied += 1,
@@ -405,6 +581,30 @@ fn hostile_traffic_never_crashes_or_corrupts() {
             let ttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut con).unwrap();
             assert_ne!(ttl, -1, "{key} was admitted on but has no TTL");
         }
+        // A set RL.CONCURRENT wrote last expires exactly with its latest lease: no lease
+        // outlives its key, and the key outlives none. (No hostile write comes between the
+        // batch and this check.)
+        for key in leases_written {
+            let latest: Vec<(Vec<u8>, String)> = redis::cmd("ZRANGE").arg(&key).arg(-1).arg(-1).arg("WITHSCORES").query(&mut con).unwrap();
+            let expiry = pexpiretime(&mut con, &key);
+            match latest.first() {
+                Some((_, score)) => {
+                    let latest: i64 = score.parse().unwrap_or_else(|_| panic!("{key}: the latest lease's score {score} is not whole ms"));
+                    if expiry == latest {
+                        hand_written.remove(&key);
+                    } else if expiry >= 0 && expiry < latest && hand_written.contains(&key) {
+                        if known_bug_hits == 0 {
+                            eprintln!("known bug: {key} expires at {expiry}, before its hand-written lease at {latest}");
+                        }
+                        known_bug_hits += 1;
+                    } else {
+                        panic!("{key}: the key expires at {expiry}, its latest lease at {latest}");
+                    }
+                }
+                None => assert_eq!(expiry, -2, "{key}"),
+            }
+            lease_writes += 1;
+        }
         done += batch;
     }
     assert!(server.alive(), "server died");
@@ -415,8 +615,13 @@ fn hostile_traffic_never_crashes_or_corrupts() {
     top.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     eprintln!("most frequent errors: {:?}", &top[..top.len().min(8)]);
     eprintln!(
-        "wire fuzz: {done} RL calls ({admitted} admitted, {denied} denied, {errors} errors), {mutations} hostile writes; seed {seed}"
+        "wire fuzz: {done} RL calls ({admitted} admitted, {denied} denied, {errors} errors), {mutations} hostile writes, {lease_writes} lease sets checked ({known_bug_hits} known-bug hits); seed {seed}"
     );
+    if concurrent {
+        let calls: String = redis::cmd("INFO").arg("ratelimit").query(&mut con).unwrap_or_default();
+        eprintln!("{}", calls.lines().filter(|l| l.contains("concurrent")).collect::<Vec<_>>().join(" "));
+        assert!(lease_writes > done / 200, "too few RL.CONCURRENT writes: {lease_writes}");
+    }
     // The run exercised every outcome, or it proved little.
     assert!(admitted > done / 50 && denied > done / 100 && errors > done / 20, "too little coverage: {admitted}/{denied}/{errors}");
 }

@@ -137,6 +137,9 @@ pub fn grant(con: &mut Connection, command: &str) -> Vec<String> {
     if server_version(con) < (7, 0, 0) {
         calls.retain(|c| c != "+pexpiretime"); // Redis 6.2 has no PEXPIRETIME
     }
+    if command.eq_ignore_ascii_case("RL.CONCURRENT") {
+        calls.push("+@sortedset".to_owned()); // its leases are a sorted set
+    }
     match style() {
         Style::Module => vec![format!("+{}", command.to_ascii_lowercase())],
         Style::Fcall => [vec!["+fcall".to_owned()], calls].concat(),
@@ -423,21 +426,61 @@ pub fn server_ms(con: &mut Connection) -> i64 {
     s * 1000 + us / 1000
 }
 
-/// Every key with its value and absolute expiry, sorted: what a replica or a reload must
-/// reproduce exactly.
-/// A key, its value and its absolute expiry in ms.
-pub type Snapshot = (String, Vec<u8>, i64);
+/// What a key holds, as a snapshot compares it: a string's bytes; a sorted set's members with
+/// their scores as the server prints them (`ZRANGE key 0 -1 WITHSCORES`: exact, in order);
+/// for any other type, its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contents {
+    String(Vec<u8>),
+    SortedSet(Vec<(Vec<u8>, String)>),
+    Other(String),
+}
 
+/// A key, what it holds and its absolute expiry in ms.
+pub type Snapshot = (String, Contents, i64);
+
+/// Every key with its contents and absolute expiry, sorted: what a replica or a reload must
+/// reproduce exactly. A key that expires while it is read is left out.
 pub fn snapshot(con: &mut Connection) -> Vec<Snapshot> {
     let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(con).expect("KEYS");
     keys.sort();
     keys.into_iter()
         .filter_map(|k| {
-            let v = get_bytes(con, &k)?;
+            let kind: String = redis::cmd("TYPE").arg(&k).query(con).expect("TYPE");
+            let contents = match kind.as_str() {
+                "string" => Contents::String(get_bytes(con, &k)?),
+                "zset" => Some(zset_members(con, &k)).filter(|m| !m.is_empty()).map(Contents::SortedSet)?,
+                "none" => return None,
+                other => Contents::Other(other.to_owned()),
+            };
             let t = pexpiretime(con, &k);
-            Some((k, v, t))
+            Some((k, contents, t))
         })
         .collect()
+}
+
+/// A sorted set's members and scores in order (`ZRANGE key 0 -1 WITHSCORES`), the scores as the
+/// server prints them.
+pub fn zset_members(con: &mut Connection, key: &str) -> Vec<(Vec<u8>, String)> {
+    redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(con).expect("ZRANGE WITHSCORES")
+}
+
+/// RL.CONCURRENT's leases under `key`, in the order of their expiries: (id, expiry in ms).
+/// Panics on a score that is not a whole number.
+pub fn leases(con: &mut Connection, key: &str) -> Vec<(String, i64)> {
+    zset_members(con, key)
+        .into_iter()
+        .map(|(id, score)| {
+            let at = score.parse::<i64>().unwrap_or_else(|_| panic!("{key}: score {score} is not whole ms"));
+            (String::from_utf8_lossy(&id).into_owned(), at)
+        })
+        .collect()
+}
+
+/// Whether RL.CONCURRENT can be called in the current style: the module has it; the script
+/// library once it has `rl_concurrent`.
+pub fn has_concurrent() -> bool {
+    module_style() || LIBRARY.contains("rl_concurrent")
 }
 
 /// Asserts that `actual` holds exactly the state in `expected`. Both snapshots were read

@@ -54,7 +54,7 @@ unit:
 
 # The suites that check the contract also run against the script library on a server without
 # the module, through FCALL and EVALSHA (RL_CALL: tests/common/mod.rs).
-LIBRARY_SUITES := --test contract --test replication --test wire_fuzz
+LIBRARY_SUITES := --test contract --test replication --test wire_fuzz --test concurrent
 
 integration: build $(PYREDIS)
 	cargo build --release --examples

@@ -38,6 +38,9 @@ local MAX_ALL_KEYS = 16
 local MAX_ARGS = 16
 local TAKE, FORCE, REFUND = 1, 2, 3
 local FIXED, SLIDING, LOG, TOKEN, LEAKY = "RL.FIXED", "RL.SLIDING", "RL.LOG", "RL.TOKEN", "RL.LEAKY"
+-- RL.ALL's CONCURRENT specs (RL.CONCURRENT's own call is parsed by parse_concurrent).
+local CONCURRENT = "RL.CONCURRENT"
+local MAX_ID = 256
 local RANGE = { "ERR a number of this call or of the stored state is beyond 2^53-1, "
   .. "the largest integer the script library computes exactly (the ratelimit module has no such limit)" }
 
@@ -227,7 +230,7 @@ local function upper_is(s, name)
 end
 
 local function is_option(s)
-  return upper_is(s, "COST") or upper_is(s, "PEEK") or upper_is(s, "FORCE") or upper_is(s, "REFUND")
+  return upper_is(s, "COST") or upper_is(s, "PEEK") or upper_is(s, "FORCE") or upper_is(s, "REFUND") or upper_is(s, "ID")
 end
 
 -- `[COST n] [PEEK] [FORCE] | REFUND n` from args[i], in any order and case, each once.
@@ -281,6 +284,12 @@ end
 
 -- `kind`'s parameters from args[i]: the spec, and the index after them (nil: too few).
 local function spec_of(kind, args, i)
+  if kind == CONCURRENT then
+    if #args < i + 1 then
+      return nil
+    end
+    return { kind = kind, limit = positive(args[i], "limit"), lease = duration(args[i + 1], "lease") }, i + 2
+  end
   if kind == TOKEN or kind == LEAKY then
     if #args < i + 2 then
       return nil
@@ -297,7 +306,10 @@ end
 -- Past 2^53-1 a parsed number is not exact: the call is refused once it parsed.
 local function check_exact(spec, request)
   exact(request.cost)
-  if spec.limit then
+  if spec.kind == CONCURRENT then
+    -- As for RL.CONCURRENT: the limit is a reply field; any lease is exact once clamped.
+    exact(spec.limit)
+  elseif spec.limit then
     exact(spec.limit)
     exact(spec.window)
   else
@@ -320,10 +332,10 @@ local function parse(kind, args, i)
   return { spec = spec, request = request }
 end
 
-local ALGORITHMS = { FIXED = FIXED, SLIDING = SLIDING, LOG = LOG, TOKEN = TOKEN, LEAKY = LEAKY }
+local ALGORITHMS = { FIXED = FIXED, SLIDING = SLIDING, LOG = LOG, TOKEN = TOKEN, LEAKY = LEAKY, CONCURRENT = CONCURRENT }
 
 local function algorithm(s)
-  if #s > 7 then
+  if #s > 10 then
     return nil
   end
   return ALGORITHMS[upper(s)]
@@ -348,9 +360,40 @@ local function distinct(names)
   end
 end
 
--- RL.ALL's arguments after its keys (args[i..]): `keys` specs, then `[COST n] [PEEK]`.
+-- RL.ALL's `ID id` taken out of its options (args[i..]): the id (nil: none), and the other
+-- options (a COST's or REFUND's value is a value, even when it reads ID).
+local function id_option(args, i)
+  local id, rest, n = nil, {}, #args
+  while i <= n do
+    local word = args[i]
+    i = i + 1
+    if upper_is(word, "ID") then
+      if i > n then
+        fail("ERR syntax error, ID needs a value")
+      end
+      local value = args[i]
+      i = i + 1
+      if #value == 0 or #value > MAX_ID then
+        fail("ERR id must be 1 to " .. MAX_ID .. " bytes")
+      end
+      if id then
+        fail("ERR syntax error, ID given more than once")
+      end
+      id = value
+    else
+      rest[#rest + 1] = word
+      if (upper_is(word, "COST") or upper_is(word, "REFUND")) and i <= n then
+        rest[#rest + 1] = args[i]
+        i = i + 1
+      end
+    end
+  end
+  return id, rest
+end
+
+-- RL.ALL's arguments after its keys (args[i..]): `keys` specs, then `[COST n] [PEEK] [ID id]`.
 local function parse_all(keys, names, args, i)
-  if 2 + keys + #args - i + 1 > 2 + MAX_ALL_KEYS * 5 + 3 then
+  if 2 + keys + #args - i + 1 > 2 + MAX_ALL_KEYS * 5 + 5 then
     fail("ERR syntax error, too many arguments")
   end
   if keys < 1 or keys > MAX_ALL_KEYS then
@@ -386,21 +429,30 @@ local function parse_all(keys, names, args, i)
   if #specs ~= keys then
     spec_count(keys, #specs)
   end
-  local request = options_of(args, i)
+  local id, options = id_option(args, i)
+  local request = options_of(options, 1)
   if request.mode == FORCE then
     fail("ERR syntax error, FORCE cannot be combined with RL.ALL")
   elseif request.mode == REFUND then
     fail("ERR syntax error, REFUND cannot be combined with RL.ALL")
   end
+  local concurrent = false
+  for _, spec in ipairs(specs) do
+    concurrent = concurrent or spec.kind == CONCURRENT
+  end
+  if concurrent and id == nil then
+    fail("ERR RL.ALL needs ID id for its CONCURRENT spec (the holder of the lease)")
+  elseif id and not concurrent then
+    fail("ERR syntax error, ID goes only with a CONCURRENT spec")
+  end
   distinct(names)
   for _, spec in ipairs(specs) do
     check_exact(spec, request)
   end
-  return { specs = specs, request = request }
+  return { specs = specs, request = request, id = id }
 end
 
 local ACQUIRE, PEEK_LEASE, RELEASE = "acquire", "peek", "release"
-local MAX_ID = 256
 -- `limit lease id` and at most two options (a third word cannot be valid).
 local MAX_CONCURRENT_ARGS = 5
 local NOT_OPTIONS = { COST = "COST", REFUND = "REFUND", FORCE = "FORCE" }
@@ -1509,37 +1561,6 @@ local function evaluate(call, bytes, expire_at, now)
   return r, write
 end
 
--- RL.ALL: every limiter decides as alone; all writes or none; the decisive limiter's reply
--- and its 1-based index (when admitted, field 4 is the longest RL.LEAKY delay).
-local function evaluate_all(specs, founds, now, req)
-  local replies, writes = {}, {}
-  for k, spec in ipairs(specs) do
-    local found = founds[k]
-    local r, write = evaluate({ spec = spec, request = req }, found and found.bytes, found and found.expire_at, now)
-    replies[k] = r
-    if write then
-      write.index = k
-      writes[#writes + 1] = write
-    end
-  end
-  for k, r in ipairs(replies) do
-    if r[1] == 0 then
-      return { r[1], r[2], r[3], r[4], r[5], k }, {}
-    end
-  end
-  local best, delay = 1, 0
-  for k, r in ipairs(replies) do
-    if r[3] < replies[best][3] then
-      best = k
-    end
-    if specs[k].kind == LEAKY and r[4] > delay then
-      delay = r[4]
-    end
-  end
-  local r = replies[best]
-  return { r[1], r[2], r[3], delay, r[5], best }, writes
-end
-
 -- RL.CONCURRENT for the holder `id` at `now` (src/limiter.rs's evaluate_concurrent), on the
 -- sorted set as read (nil: no key): count (ZCARD), own (ZSCORE key id: the score's text, nil:
 -- none), top (ZRANGE key -2 -1 WITHSCORES), expire_at (nil: no TTL); `ranks` reads the rest.
@@ -1585,6 +1606,47 @@ local function concurrent_evaluate(call, id, found, ranks, now)
     end
   end
   return r, change
+end
+
+-- RL.ALL: every limiter decides as alone; all writes or none; the decisive limiter's reply
+-- and its 1-based index (when admitted, field 4 is the longest RL.LEAKY delay). founds[k]: a
+-- rate limit's key ({bytes, expire_at}, nil: missing), or a CONCURRENT spec's ({leases: its
+-- sorted set as concurrent_evaluate takes it, or false; ranks}), for the holder `id`.
+local function evaluate_all(specs, founds, now, req, id)
+  local replies, writes = {}, {}
+  for k, spec in ipairs(specs) do
+    local found = founds[k]
+    local r, write
+    if spec.kind == CONCURRENT then
+      local lease_call = { limit = spec.limit, lease = spec.lease, action = req.peek and PEEK_LEASE or ACQUIRE }
+      local change
+      r, change = concurrent_evaluate(lease_call, id, found and found.leases or nil, found and found.ranks, now)
+      write = change and { leases = change }
+    else
+      r, write = evaluate({ spec = spec, request = req }, found and found.bytes, found and found.expire_at, now)
+    end
+    replies[k] = r
+    if write then
+      write.index = k
+      writes[#writes + 1] = write
+    end
+  end
+  for k, r in ipairs(replies) do
+    if r[1] == 0 then
+      return { r[1], r[2], r[3], r[4], r[5], k }, {}
+    end
+  end
+  local best, delay = 1, 0
+  for k, r in ipairs(replies) do
+    if r[3] < replies[best][3] then
+      best = k
+    end
+    if specs[k].kind == LEAKY and r[4] > delay then
+      delay = r[4]
+    end
+  end
+  local r = replies[best]
+  return { r[1], r[2], r[3], delay, r[5], best }, writes
 end
 
 -- Runs `f` and turns an error() of this library into its message (other errors go on).
@@ -1772,41 +1834,6 @@ local function single(kind, name, keys, args, first)
   return r
 end
 
-local function all(keys, args, first)
-  if not floor then
-    init()
-  end
-  local short = arity_error("RL.ALL", 2 + #keys + #args - first + 1, 6)
-  if short then
-    return short
-  end
-  local e, call = parsed(#keys, parse_all, args, first, #keys, keys, args, first)
-  if e == nil and #keys > 1 then
-    -- (A remembered call was parsed with other key names.)
-    e = catching(distinct, keys)
-  end
-  if e then
-    return redis.error_reply(e)
-  end
-  local now = server_ms()
-  local founds = {}
-  for k, key in ipairs(keys) do
-    local bytes, expire_at, wrong = read_key(key)
-    if wrong then
-      return redis.error_reply(wrong)
-    end
-    founds[k] = bytes and { bytes = bytes, expire_at = expire_at }
-  end
-  local e2, r, writes = catching(evaluate_all, call.specs, founds, now, call.request)
-  if e2 then
-    return redis.error_reply(e2)
-  end
-  for _, write in ipairs(writes) do
-    apply(keys[write.index], write)
-  end
-  return r
-end
-
 -- The expiry of a key that exists, as read_key reads it: true and the expiry (nil: no TTL), or
 -- false and the error.
 local function key_expiry(key)
@@ -1892,6 +1919,56 @@ local function concurrent(keys, args, first)
   return r
 end
 
+local function all(keys, args, first)
+  if not floor then
+    init()
+  end
+  local short = arity_error("RL.ALL", 2 + #keys + #args - first + 1, 6)
+  if short then
+    return short
+  end
+  local e, call = parsed(#keys, parse_all, args, first, #keys, keys, args, first)
+  if e == nil and #keys > 1 then
+    -- (A remembered call was parsed with other key names.)
+    e = catching(distinct, keys)
+  end
+  if e then
+    return redis.error_reply(e)
+  end
+  local now = server_ms()
+  local founds = {}
+  for k, key in ipairs(keys) do
+    if call.specs[k].kind == CONCURRENT then
+      local leases, wrong = read_leases(key, call.id)
+      if wrong then
+        return redis.error_reply(wrong)
+      end
+      local function ranks(a, b)
+        return redis.call("ZRANGE", key, a, b, "WITHSCORES")
+      end
+      founds[k] = { leases = leases or false, ranks = ranks }
+    else
+      local bytes, expire_at, wrong = read_key(key)
+      if wrong then
+        return redis.error_reply(wrong)
+      end
+      founds[k] = bytes and { bytes = bytes, expire_at = expire_at }
+    end
+  end
+  local e2, r, writes = catching(evaluate_all, call.specs, founds, now, call.request, call.id)
+  if e2 then
+    return redis.error_reply(e2)
+  end
+  for _, write in ipairs(writes) do
+    if write.leases then
+      apply_leases(keys[write.index], call.id, write.leases)
+    else
+      apply(keys[write.index], write)
+    end
+  end
+  return r
+end
+
 local COMMANDS = {
   rl_fixed = function(keys, args, first) return single(FIXED, "rl_fixed", keys, args, first or 1) end,
   rl_sliding = function(keys, args, first) return single(SLIDING, "rl_sliding", keys, args, first or 1) end,
@@ -1907,7 +1984,7 @@ local PURE = {
   parse = function(kind, args) return catching(parse, kind, args, 1) end,
   parse_all = function(keys, names, args) return catching(parse_all, keys, names, args, 1) end,
   evaluate = function(call, found, now) return catching(evaluate, call, found and found.bytes, found and found.expire_at, now) end,
-  evaluate_all = function(specs, founds, now, req) return catching(evaluate_all, specs, founds, now, req) end,
+  evaluate_all = function(specs, founds, now, req, id) return catching(evaluate_all, specs, founds, now, req, id) end,
   parse_concurrent = function(args) return catching(parse_concurrent, args, 1) end,
   evaluate_concurrent = function(call, id, found, ranks, now)
     return catching(concurrent_evaluate, call, id, found, ranks, now)

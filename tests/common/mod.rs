@@ -137,9 +137,6 @@ pub fn grant(con: &mut Connection, command: &str) -> Vec<String> {
     if server_version(con) < (7, 0, 0) {
         calls.retain(|c| c != "+pexpiretime"); // Redis 6.2 has no PEXPIRETIME
     }
-    if command.eq_ignore_ascii_case("RL.CONCURRENT") {
-        calls.push("+@sortedset".to_owned()); // its leases are a sorted set
-    }
     match style() {
         Style::Module => vec![format!("+{}", command.to_ascii_lowercase())],
         Style::Fcall => [vec!["+fcall".to_owned()], calls].concat(),

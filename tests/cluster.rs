@@ -73,6 +73,19 @@ fn hash_tagged_limits_of_one_tenant_live_together() {
     let owner_a = cluster.owner_of(a);
     let e = all([a, b]).query::<Vec<i64>>(&mut cluster.nodes[owner_a].connect()).unwrap_err();
     assert_eq!(e.code(), Some("CROSSSLOT"), "{e}");
+    // With a lease: at most 4 at once and 100 a minute, one slot; across slots, CROSSSLOT and no
+    // lease taken.
+    let with_lease = |keys: [&str; 2]| {
+        let mut cmd = redis::cmd("RL.ALL");
+        cmd.arg(2).arg(&keys).arg(&["CONCURRENT", "4", "1m", "FIXED", "100", "1m", "ID", "req-1"]);
+        cmd
+    };
+    let r: Vec<i64> = with_lease(["{acct42}:inflight", "{acct42}:rpm"]).query(&mut cc).expect("RL.ALL with a lease on one slot");
+    assert_eq!(r[..3], [1, 4, 3]);
+    assert_eq!(run(&mut direct, &["ZCARD", "{acct42}:inflight"]), Value::Int(1), "the lease on the tenant's shard");
+    let e = with_lease([a, b]).query::<Vec<i64>>(&mut cluster.nodes[owner_a].connect()).unwrap_err();
+    assert_eq!(e.code(), Some("CROSSSLOT"), "{e}");
+    assert_eq!(run(&mut cluster.nodes[owner_a].connect(), &["EXISTS", a]), Value::Int(0));
 }
 
 /// Exhausts limiters on many keys, makes sure replicas have them (WAIT), then checks that

@@ -759,3 +759,76 @@ fn a_write_in_the_millisecond_of_expiry_keeps_no_lease_of_the_old_set() {
     assert_eq!(leases(&mut c, "k").iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["x"]);
     assert_expires_with_last_lease(&mut c, "k");
 }
+
+/// RL.ALL with a CONCURRENT spec and `ID id`: the lease is taken only when every limiter
+/// admits. A request the minute's count refuses holds no slot; a request the slots refuse
+/// leaves the minute's count as it was; when both admit, both are charged, and RELEASE gives
+/// the slot back.
+#[test]
+fn all_takes_the_lease_only_when_every_limiter_admits() {
+    if !available() {
+        return;
+    }
+    let s = Server::start();
+    let mut c = s.connect();
+    let all = |c: &mut Connection, id: &str| {
+        rl(c, &["RL.ALL", "2", "{t}:inflight", "{t}:rpm", "CONCURRENT", "2", "1m", "FIXED", "3", "1h", "ID", id])
+    };
+    // Both admit: a slot and a count, the decisive limiter the slots (1 left before 2 of 3).
+    let r = all(&mut c, "req-1");
+    assert_eq!((r[..4].to_vec(), r[5]), (vec![1, 2, 1, 0], 1));
+    assert_eq!(get_bytes(&mut c, "{t}:rpm"), Some(b"1".to_vec()));
+    assert_eq!(leases(&mut c, "{t}:inflight").len(), 1);
+    assert_eq!(all(&mut c, "req-2")[..3], [1, 2, 0]);
+    // The slots refuse: the count is left as it was, no lease taken.
+    let refused = all(&mut c, "req-3");
+    assert_eq!((refused[..3].to_vec(), refused[5]), (vec![0, 2, 0], 1));
+    assert!(refused[3] > 0, "a wait until a lease ends: {refused:?}");
+    assert_eq!(get_bytes(&mut c, "{t}:rpm"), Some(b"2".to_vec()));
+    assert_eq!(leases(&mut c, "{t}:inflight").iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["req-1", "req-2"]);
+    // A holder renews through RL.ALL as it would alone; the count is charged (3 of 3).
+    assert_eq!(all(&mut c, "req-1")[0], 1);
+    assert_eq!(get_bytes(&mut c, "{t}:rpm"), Some(b"3".to_vec()));
+    // The count refuses now: req-2 releases, and req-3 is refused by spec 2 with no slot taken.
+    assert_eq!(rl(&mut c, &[C, "{t}:inflight", "2", "1m", "req-2", "RELEASE"])[..3], [1, 2, 1]);
+    let by_count = all(&mut c, "req-3");
+    assert_eq!((by_count[0], by_count[5]), (0, 2));
+    assert_eq!(leases(&mut c, "{t}:inflight").iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["req-1"]);
+    assert_expires_with_last_lease(&mut c, "{t}:inflight");
+    // PEEK changes nothing.
+    let before = snapshot(&mut c);
+    assert_eq!(rl(&mut c, &["RL.ALL", "1", "{t}:inflight", "CONCURRENT", "2", "1m", "PEEK", "ID", "req-9"])[..3], [1, 2, 1]);
+    assert_eq!(snapshot(&mut c), before);
+}
+
+/// RL.ALL's errors around CONCURRENT specs, each changing nothing.
+#[test]
+fn all_needs_an_id_exactly_with_concurrent_specs() {
+    if !available() {
+        return;
+    }
+    let s = Server::start();
+    let mut c = s.connect();
+    run(&mut c, &["SET", "{t}:string", "5"]);
+    let before = snapshot(&mut c);
+    for (call, message) in [
+        (
+            &["RL.ALL", "1", "{t}:a", "CONCURRENT", "2", "1m"][..],
+            "ERR RL.ALL needs ID id for its CONCURRENT spec (the holder of the lease)",
+        ),
+        (&["RL.ALL", "1", "{t}:a", "FIXED", "2", "1m", "ID", "x"], "ERR syntax error, ID goes only with a CONCURRENT spec"),
+        (&["RL.ALL", "1", "{t}:a", "CONCURRENT", "2", "1m", "ID"], "ERR syntax error, ID needs a value"),
+        (&["RL.ALL", "1", "{t}:a", "CONCURRENT", "2", "1m", "ID", "x", "id", "y"], "ERR syntax error, ID given more than once"),
+        (&["RL.ALL", "1", "{t}:a", "CONCURRENT", "0", "1m", "ID", "x"], "ERR limit must be a positive integer"),
+        (&["RL.ALL", "1", "{t}:a", "CONCURRENT", "2", "0", "ID", "x"], "ERR lease must be at least 1 ms"),
+        (
+            &["RL.ALL", "1", "{t}:string", "CONCURRENT", "2", "1m", "ID", "x"],
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+    ] {
+        assert_eq!(err(&mut c, call), message, "{call:?}");
+    }
+    let long = "x".repeat(257);
+    assert_eq!(err(&mut c, &["RL.ALL", "1", "{t}:a", "CONCURRENT", "2", "1m", "ID", &long]), "ERR id must be 1 to 256 bytes");
+    assert_eq!(snapshot(&mut c), before);
+}

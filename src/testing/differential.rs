@@ -806,18 +806,24 @@ fn rust_concurrent(words: &[Vec<u8>], set: &Zset, now: Millis) -> Answer {
     }
     let call = args::parse_concurrent(&args).map_err(|e| e.message())?;
     let id = args[2];
-    let not_leases = |e| crate::error::Error::State(Command::Concurrent, e).message();
-    let summary = if set.members.is_empty() {
-        None
-    } else {
-        let own = set.score(id).map(codec::leases::expiry).transpose().map_err(not_leases)?;
-        let latest_other = set.members.iter().rev().take(2).find(|(_, m)| m.as_slice() != id).map(|(s, _)| *s);
-        let latest_other = latest_other.map(codec::leases::expiry).transpose().map_err(not_leases)?;
-        Some(LeaseSummary { count: set.members.len() as u64, own, latest_other, expire_at: set.expire_at })
-    };
+    let summary = module_read(set, id)?;
     let expiries = set.members.iter().map(|(s, _)| codec::leases::expiry(*s));
     let out = limiter::evaluate_concurrent(&call, id, summary, expiries, now).map_err(|e| e.message())?;
     Ok((out.reply.to_array().to_vec(), out.write.iter().map(|w| (0, from_rust(w))).collect()))
+}
+
+/// What the module reads of a set for the holder `id` (its `read_leases`): count, the caller's
+/// score and the latest other one (the last member, or the one before it when the last is the
+/// caller's), each checked (None: no key).
+fn module_read(set: &Zset, id: &[u8]) -> Result<Option<LeaseSummary>, String> {
+    if set.members.is_empty() {
+        return Ok(None);
+    }
+    let not_leases = |e| crate::error::Error::State(Command::Concurrent, e).message();
+    let own = set.score(id).map(codec::leases::expiry).transpose().map_err(not_leases)?;
+    let latest_other = set.members.iter().rev().take(2).find(|(_, m)| m.as_slice() != id).map(|(s, _)| *s);
+    let latest_other = latest_other.map(codec::leases::expiry).transpose().map_err(not_leases)?;
+    Ok(Some(LeaseSummary { count: set.members.len() as u64, own, latest_other, expire_at: set.expire_at }))
 }
 
 impl Pure {
@@ -829,6 +835,23 @@ impl Pure {
         if let Some(e) = err {
             return Err(e.to_string_lossy());
         }
+        let id = &words[2];
+        let (found, ranks, counter) = self.lease_read(set, id);
+        let text = |b: &[u8]| self.lua.create_string(b).expect("a string");
+        let (err, reply, change): (Option<mlua::String>, Value, Value) =
+            self.evaluate_concurrent.call((call, text(id), found, ranks, now as f64)).expect("evaluate runs");
+        *reads += counter.get::<i64>(1).expect("the count");
+        if let Some(e) = err {
+            return Err(e.to_string_lossy());
+        }
+        let Value::Table(reply) = reply else { panic!("no reply: {reply:?}") };
+        let reply = reply.sequence_values::<Value>().map(|v| int(&v.expect("a value"))).collect();
+        Ok((reply, Pure::lease_change(&change).map(|w| (0, w)).into_iter().collect()))
+    }
+
+    /// What the library's Redis part reads of `set` for the holder `id`: the found table (nil:
+    /// no key), the `ranks(a, b)` reader, and the counter of its calls.
+    fn lease_read(&self, set: &Zset, id: &[u8]) -> (Value, Function, Table) {
         let text = |b: &[u8]| self.lua.create_string(b).expect("a string");
         let flat = |members: &[(f64, Vec<u8>)]| {
             let t = self.lua.create_table().expect("a table");
@@ -838,7 +861,6 @@ impl Pure {
             }
             t
         };
-        let id = &words[2];
         let found = if set.members.is_empty() {
             Value::Nil
         } else {
@@ -855,31 +877,173 @@ impl Pure {
         };
         let counter = self.lua.create_sequence_from([0]).expect("a table");
         let ranks: Function = self.ranks.call((flat(&set.members), counter.clone())).expect("ranks");
-        let (err, reply, change): (Option<mlua::String>, Value, Value) =
-            self.evaluate_concurrent.call((call, text(id), found, ranks, now as f64)).expect("evaluate runs");
-        *reads += counter.get::<i64>(1).expect("the count");
+        (found, ranks, counter)
+    }
+
+    /// A lease change as the library returns it (nil: none).
+    fn lease_change(change: &Value) -> Option<W> {
+        let Value::Table(t) = change else { return None };
+        let at = |k: &str| t.get::<Value>(k).ok().filter(|v| !v.is_nil()).map(|v| int(&v));
+        Some(W::Leases {
+            prune: at("prune_through"),
+            holder: at("holder_at"),
+            expire_at: at("expire_at"),
+            moves: t.get::<bool>("expire_moves").expect("expire_moves"),
+        })
+    }
+
+    /// RL.ALL with a CONCURRENT spec at `lease_at`: the library's parse_all, then evaluate_all on
+    /// the strings (`founds`, by key position) and the set.
+    fn all_with_lease(
+        &self,
+        names: &[Vec<u8>],
+        words: &[Vec<u8>],
+        lease_at: usize,
+        set: &Zset,
+        founds: &[Option<Found<'_>>],
+        now: Millis,
+    ) -> Answer {
+        let (err, call): (Option<mlua::String>, Value) =
+            self.parse_all.call((names.len(), self.strings(names), self.strings(words))).expect("parse_all runs");
         if let Some(e) = err {
             return Err(e.to_string_lossy());
         }
-        let Value::Table(reply) = reply else { panic!("no reply: {reply:?}") };
-        let reply = reply.sequence_values::<Value>().map(|v| int(&v.expect("a value"))).collect();
-        let change = match change {
-            Value::Table(t) => {
-                let at = |k: &str| t.get::<Value>(k).ok().filter(|v| !v.is_nil()).map(|v| int(&v));
-                vec![(
-                    0,
-                    W::Leases {
-                        prune: at("prune_through"),
-                        holder: at("holder_at"),
-                        expire_at: at("expire_at"),
-                        moves: t.get::<bool>("expire_moves").expect("expire_moves"),
-                    },
-                )]
+        let Value::Table(call) = call else { panic!("no call") };
+        let id: mlua::String = call.get("id").expect("an id");
+        let t = self.lua.create_table().expect("a table");
+        for (i, f) in founds.iter().enumerate() {
+            if i == lease_at {
+                let (found, ranks, _) = self.lease_read(set, &id.as_bytes());
+                let lease = self.lua.create_table().expect("a table");
+                lease.set("leases", if found.is_nil() { Value::Boolean(false) } else { found }).expect("set");
+                lease.set("ranks", ranks).expect("set");
+                t.set(i + 1, lease).expect("set");
+            } else {
+                t.set(i + 1, self.found(*f)).expect("set");
             }
-            _ => Vec::new(),
-        };
-        Ok((reply, change))
+        }
+        let (err, reply, writes): (Option<mlua::String>, Value, Value) = self
+            .evaluate_all
+            .call((call.get::<Value>("specs").expect("specs"), t, now as f64, call.get::<Value>("request").expect("request"), id))
+            .expect("evaluate_all runs");
+        if let Some(e) = err {
+            return Err(e.to_string_lossy());
+        }
+        let Value::Table(writes) = writes else { panic!("no writes") };
+        let writes = writes
+            .sequence_values::<Value>()
+            .map(|w| {
+                let w = w.expect("a write");
+                let Value::Table(t) = &w else { panic!("a write table") };
+                let index = int(&t.get("index").expect("index")) as usize - 1;
+                let leases: Value = t.get("leases").expect("leases");
+                (index, Pure::lease_change(&leases).or_else(|| Pure::write(&w)).expect("a write"))
+            })
+            .collect();
+        Ok((Pure::reply(&reply), writes))
     }
+}
+
+/// RL.ALL with a CONCURRENT spec at `lease_at`, in the module: args::all_call, then
+/// limiter::evaluate_all with the set read as the module reads it.
+fn rust_all_with_lease(
+    names: &[Vec<u8>],
+    words: &[Vec<u8>],
+    lease_at: usize,
+    set: &Zset,
+    founds: &[Option<Found<'_>>],
+    now: Millis,
+) -> Answer {
+    let rest: Vec<&[u8]> = names.iter().chain(words).map(Vec::as_slice).collect();
+    if 2 + rest.len() > args::MAX_ALL_ARGS {
+        return Err(crate::error::Error::TooManyArguments.message());
+    }
+    let (_, call) = args::all_call(names.len().to_string().as_bytes(), &rest).map_err(|e| e.message())?;
+    let id = call.id.as_deref().unwrap_or_default();
+    let action = if call.request.peek { crate::algo::concurrent::Action::Peek } else { crate::algo::concurrent::Action::Acquire };
+    let mut limits = Vec::new();
+    for (i, (spec, found)) in call.specs.iter().zip(founds).enumerate() {
+        limits.push(match spec {
+            AllSpec::Rate(spec) => Limit::Rate { call: Call { spec: *spec, request: call.request }, found: *found },
+            AllSpec::Concurrent(params) => {
+                assert_eq!(i, lease_at, "the CONCURRENT spec's place");
+                Limit::Concurrent {
+                    call: args::ConcurrentCall { params: *params, action },
+                    id,
+                    leases: module_read(set, id)?,
+                    expiries: Box::new(set.members.iter().map(|(s, _)| codec::leases::expiry(*s))),
+                }
+            }
+        });
+    }
+    let out = limiter::evaluate_all(limits, now).map_err(|e| e.message())?;
+    Ok((out.reply.to_vec(), out.writes.iter().map(|(i, w)| (*i, from_rust(w))).collect()))
+}
+
+/// RL.ALL with a CONCURRENT spec among rate limits, in the library and the module, on the same
+/// keys (a sorted set for the lease, strings for the others): holders of any bytes, numbers
+/// changing between calls, the clock both ways, `ID` before or after the other options. Same
+/// reply, same writes (the lease's change and every string's), same errors.
+#[test]
+fn differential_all_with_a_lease_matches_the_module() {
+    use crate::algo::concurrent::ConcurrentParams;
+    let pure = Pure::new();
+    let mut rng = Rng::new(0xA11C);
+    let mut tally = Tally::default();
+    let ids = holder_ids();
+    for case in 0..300 {
+        let rates: Vec<Spec> = (0..rng.range(0, 2)).map(|_| random_spec(&mut rng, 12, 2000)).collect();
+        let lease_at = rng.range(0, rates.len() as u64) as usize;
+        let mut params = ConcurrentParams { limit: rng.range(1, 3), lease: rng.range(1, 3000) };
+        let names: Vec<Vec<u8>> = (0..=rates.len()).map(|i| format!("{{t}}:{i}").into_bytes()).collect();
+        let mut set = Zset::default();
+        let mut keys = vec![RedisKey::default(); rates.len() + 1];
+        let mut now: Millis = 1_700_000_000_000 + rng.range(0, 1 << 36);
+        for step in 0..60 {
+            now = if rng.chance(15) { now.saturating_sub(rng.range(0, 500)) } else { now + rng.range(0, 300) };
+            if rng.chance(20) {
+                params = ConcurrentParams { limit: rng.range(1, 4), lease: rng.range(1, 3000) };
+            }
+            let id = &ids[rng.range(0, ids.len() as u64 - 1) as usize];
+            let req = Request::take(rng.range(1, 4), rng.chance(6));
+            let mut w: Vec<Vec<u8>> = Vec::new();
+            let mut rate = rates.iter();
+            for i in 0..=rates.len() {
+                if i == lease_at {
+                    w.push(any_case("CONCURRENT", &mut rng).into_bytes());
+                    w.push(params.limit.to_string().into_bytes());
+                    w.push(duration_words(params.lease, &mut rng).into_bytes());
+                } else if let Some(s) = rate.next() {
+                    w.push(any_case(&String::from_utf8_lossy(Command::of(s.algorithm()).spec_word()), &mut rng).into_bytes());
+                    w.extend(words(spec_words(s, &mut rng)));
+                }
+            }
+            let options = words(option_words(&req, &mut rng));
+            let id_words = vec![any_case("ID", &mut rng).into_bytes(), id.clone()];
+            if rng.chance(2) {
+                w.extend(id_words.into_iter().chain(options));
+            } else {
+                w.extend(options.into_iter().chain(id_words));
+            }
+            set.at(now);
+            let founds: Vec<Option<Found<'_>>> = keys.iter_mut().map(|k| k.found(now)).collect();
+            let module = rust_all_with_lease(&names, &w, lease_at, &set, &founds, now);
+            let library = pure.all_with_lease(&names, &w, lease_at, &set, &founds, now);
+            tally.check(&module, &library, false, &|| format!("case {case} step {step} {rates:?} lease {params:?} at {lease_at}, {now}"));
+            drop(founds);
+            if let Ok((_, writes)) = &module {
+                for (i, write) in writes {
+                    if *i == lease_at {
+                        set.apply(id, write);
+                    } else {
+                        apply(&mut keys[*i], write);
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("differential RL.ALL with a lease: {tally:?}");
+    assert!(tally.same_reply > 15_000 && tally.writes > 5_000, "coverage: {tally:?}");
 }
 
 /// The change as the `Write::Leases` the module applies (for `testing::RedisSortedSet`).

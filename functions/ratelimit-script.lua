@@ -1521,6 +1521,20 @@ local function encode(kind, state)
   return tagged(TAG_LEAKY, state.rate, state.drain)
 end
 
+-- `r` with its waits (fields 4 and 5) no longer than until the key goes at `gone_at` (nil: no
+-- expiry): the limiter is empty from then on (src/limiter.rs's waits_until).
+local function waits_until(r, gone_at, now)
+  if gone_at then
+    local cap = sub0(gone_at, now)
+    if r[4] > cap then
+      r[4] = cap
+    end
+    if r[5] > cap then
+      r[5] = cap
+    end
+  end
+end
+
 -- Decides `call` at `now` on the key holding `bytes` (nil: missing) and expiring at
 -- `expire_at` (nil: no TTL): the reply and the write (nil: none).
 local function evaluate(call, bytes, expire_at, now)
@@ -1549,16 +1563,7 @@ local function evaluate(call, bytes, expire_at, now)
   end
   -- The limiter is empty once its key expires, whether this call set the expiry or an
   -- earlier one did: no wait goes past it.
-  local gone_at = write and write.expire_at or expire_at
-  if gone_at then
-    local cap = gone_at - now
-    if r[4] > cap then
-      r[4] = cap
-    end
-    if r[5] > cap then
-      r[5] = cap
-    end
-  end
+  waits_until(r, write and write.expire_at or expire_at, now)
   return r, write
 end
 
@@ -1597,15 +1602,7 @@ local function concurrent_evaluate(call, id, found, ranks, now)
   if change then
     gone_at = change.expire_at
   end
-  if gone_at then
-    local cap = sub0(gone_at, now)
-    if r[4] > cap then
-      r[4] = cap
-    end
-    if r[5] > cap then
-      r[5] = cap
-    end
-  end
+  waits_until(r, gone_at, now)
   return r, change
 end
 

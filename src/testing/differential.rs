@@ -239,9 +239,10 @@ impl Pure {
         for (i, f) in founds.iter().enumerate() {
             t.set(i + 1, self.found(*f)).expect("set");
         }
+        let id: Value = call.get("id").expect("an id or nil");
         let (err, reply, writes): (Option<mlua::String>, Value, Value) = self
             .evaluate_all
-            .call((call.get::<Value>("specs").expect("specs"), t, now as f64, call.get::<Value>("request").expect("request")))
+            .call((call.get::<Value>("specs").expect("specs"), t, now as f64, call.get::<Value>("request").expect("request"), id))
             .expect("evaluate_all runs");
         if let Some(e) = err {
             return Err(e.to_string_lossy());
@@ -252,7 +253,11 @@ impl Pure {
             .map(|w| {
                 let w = w.expect("a write");
                 let Value::Table(t) = &w else { panic!("a write table") };
-                (int(&t.get("index").expect("index")) as usize - 1, Pure::write(&w).expect("a write"))
+                let leases: Value = t.get("leases").expect("leases");
+                (
+                    int(&t.get("index").expect("index")) as usize - 1,
+                    Pure::lease_change(&leases).or_else(|| Pure::write(&w)).expect("a write"),
+                )
             })
             .collect();
         Ok((Pure::reply(&reply), writes))
@@ -275,16 +280,24 @@ fn rust_all(names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], 
         return Err(crate::error::Error::TooManyArguments.message());
     }
     let (_, call) = args::all_call(names.len().to_string().as_bytes(), &rest).map_err(|e| e.message())?;
-    // The library has no CONCURRENT specs yet: every spec here is a rate limit.
+    // A CONCURRENT spec's key starts with no sorted set here (differential_all_with_a_lease
+    // has sets).
+    let id = call.id.as_deref().unwrap_or_default();
+    let action = if call.request.peek { crate::algo::concurrent::Action::Peek } else { crate::algo::concurrent::Action::Acquire };
     let limits = call
         .specs
         .iter()
         .zip(founds)
         .map(|(spec, found)| match spec {
-            AllSpec::Rate(spec) => Ok(Limit::Rate { call: Call { spec: *spec, request: call.request }, found: *found }),
-            AllSpec::Concurrent(_) => Err("ERR unknown algorithm 'CONCURRENT'".to_owned()),
+            AllSpec::Rate(spec) => Limit::Rate { call: Call { spec: *spec, request: call.request }, found: *found },
+            AllSpec::Concurrent(params) => Limit::Concurrent {
+                call: args::ConcurrentCall { params: *params, action },
+                id,
+                leases: None,
+                expiries: Box::new(std::iter::empty()),
+            },
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     let out = limiter::evaluate_all(limits, now).map_err(|e| e.message())?;
     Ok((out.reply.to_vec(), out.writes.iter().map(|(i, w)| (*i, from_rust(w))).collect()))
 }
@@ -628,6 +641,10 @@ fn differential_arguments_give_the_same_errors() {
         "token",
         "Leaky",
         "BUCKET",
+        "CONCURRENT",
+        "ID",
+        "id",
+        "RELEASE",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())

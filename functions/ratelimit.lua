@@ -1479,7 +1479,7 @@ local function concurrent_decide(walk, s, now, p)
       return lease_reply(true, live, 0, latest), nil
     end
     local live_after = own_live and live or live + 1
-    local lease_ends = max(min(now + p.lease, TWO53), now + 1)
+    local lease_ends = min(max(now + p.lease, now + 1), TWO53)
     local expire_at = others_latest and max(others_latest, lease_ends) or lease_ends
     -- Dropping every expired lease may empty the set: Redis then deletes the key, and the ZADD
     -- that follows creates it anew, without an expiry.

@@ -131,7 +131,8 @@ where
             if action == Action::Peek {
                 return Ok(ConcurrentDecision { reply: reply(true, live, 0, others_latest.max(own_live)), change: None });
             }
-            let lease_ends = now.saturating_add(p.lease).min(MAX_EXPIRY).max(now.saturating_add(1));
+            // At least a millisecond, and at most the latest expiry a score holds exactly.
+            let lease_ends = now.saturating_add(p.lease).max(now.saturating_add(1)).min(MAX_EXPIRY);
             let expire_at = others_latest.map_or(lease_ends, |at| at.max(lease_ends));
             // Dropping every expired lease may empty the set: Redis then deletes the key, and the
             // ZADD that follows creates it anew, without an expiry.

@@ -228,22 +228,33 @@ impl Pure {
         Ok((Pure::reply(&reply), Pure::write(&write).map(|w| (0, w)).into_iter().collect()))
     }
 
-    fn all(&self, names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], now: Millis) -> Answer {
+    /// RL.ALL in the library: parse_all, then evaluate_all on the strings (`founds`, by key
+    /// position) and, for a CONCURRENT spec, on `set` (empty: no sorted set).
+    fn all(&self, names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], set: &Zset, now: Millis) -> Answer {
         let (err, call): (Option<mlua::String>, Value) =
             self.parse_all.call((names.len(), self.strings(names), self.strings(words))).expect("parse_all runs");
         if let Some(e) = err {
             return Err(e.to_string_lossy());
         }
         let Value::Table(call) = call else { panic!("no call") };
+        let specs: Table = call.get("specs").expect("specs");
+        let id: Option<mlua::String> = call.get("id").expect("an id or nil");
         let t = self.lua.create_table().expect("a table");
         for (i, f) in founds.iter().enumerate() {
-            t.set(i + 1, self.found(*f)).expect("set");
+            let spec: Table = specs.get(i + 1).expect("a spec per key");
+            if spec.get::<String>("kind").expect("a kind") == "RL.CONCURRENT" {
+                let id = id.as_ref().map(|id| id.as_bytes().to_vec()).unwrap_or_default();
+                let (found, ranks, _) = self.lease_read(set, &id);
+                let lease = self.lua.create_table().expect("a table");
+                lease.set("leases", if found.is_nil() { Value::Boolean(false) } else { found }).expect("set");
+                lease.set("ranks", ranks).expect("set");
+                t.set(i + 1, lease).expect("set");
+            } else {
+                t.set(i + 1, self.found(*f)).expect("set");
+            }
         }
-        let id: Value = call.get("id").expect("an id or nil");
-        let (err, reply, writes): (Option<mlua::String>, Value, Value) = self
-            .evaluate_all
-            .call((call.get::<Value>("specs").expect("specs"), t, now as f64, call.get::<Value>("request").expect("request"), id))
-            .expect("evaluate_all runs");
+        let (err, reply, writes): (Option<mlua::String>, Value, Value) =
+            self.evaluate_all.call((specs, t, now as f64, call.get::<Value>("request").expect("request"), id)).expect("evaluate_all runs");
         if let Some(e) = err {
             return Err(e.to_string_lossy());
         }
@@ -253,11 +264,9 @@ impl Pure {
             .map(|w| {
                 let w = w.expect("a write");
                 let Value::Table(t) = &w else { panic!("a write table") };
+                let index = int(&t.get("index").expect("index")) as usize - 1;
                 let leases: Value = t.get("leases").expect("leases");
-                (
-                    int(&t.get("index").expect("index")) as usize - 1,
-                    Pure::lease_change(&leases).or_else(|| Pure::write(&w)).expect("a write"),
-                )
+                (index, Pure::lease_change(&leases).or_else(|| Pure::write(&w)).expect("a write"))
             })
             .collect();
         Ok((Pure::reply(&reply), writes))
@@ -274,30 +283,29 @@ fn rust_single(kind: Algorithm, words: &[Vec<u8>], found: Option<Found<'_>>, now
     Ok((out.reply.to_array().to_vec(), out.write.iter().map(|w| (0, from_rust(w))).collect()))
 }
 
-fn rust_all(names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], now: Millis) -> Answer {
+/// RL.ALL in the module: args::all_call, then limiter::evaluate_all on the strings (`founds`,
+/// by key position) and, for a CONCURRENT spec, on `set` read as the module reads it (empty:
+/// no sorted set).
+fn rust_all(names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], set: &Zset, now: Millis) -> Answer {
     let rest: Vec<&[u8]> = names.iter().chain(words).map(Vec::as_slice).collect();
     if 2 + rest.len() > args::MAX_ALL_ARGS {
         return Err(crate::error::Error::TooManyArguments.message());
     }
     let (_, call) = args::all_call(names.len().to_string().as_bytes(), &rest).map_err(|e| e.message())?;
-    // A CONCURRENT spec's key starts with no sorted set here (differential_all_with_a_lease
-    // has sets).
     let id = call.id.as_deref().unwrap_or_default();
     let action = if call.request.peek { crate::algo::concurrent::Action::Peek } else { crate::algo::concurrent::Action::Acquire };
-    let limits = call
-        .specs
-        .iter()
-        .zip(founds)
-        .map(|(spec, found)| match spec {
+    let mut limits = Vec::new();
+    for (spec, found) in call.specs.iter().zip(founds) {
+        limits.push(match spec {
             AllSpec::Rate(spec) => Limit::Rate { call: Call { spec: *spec, request: call.request }, found: *found },
             AllSpec::Concurrent(params) => Limit::Concurrent {
                 call: args::ConcurrentCall { params: *params, action },
                 id,
-                leases: None,
-                expiries: Box::new(std::iter::empty()),
+                leases: module_read(set, id)?,
+                expiries: Box::new(set.members.iter().map(|(s, _)| codec::leases::expiry(*s))),
             },
-        })
-        .collect();
+        });
+    }
     let out = limiter::evaluate_all(limits, now).map_err(|e| e.message())?;
     Ok((out.reply.to_vec(), out.writes.iter().map(|(i, w)| (*i, from_rust(w))).collect()))
 }
@@ -681,8 +689,8 @@ fn differential_arguments_give_the_same_errors() {
         let big = big
             || all.iter().any(|a| a.len() >= 16)
             || all.windows(4).any(|s| near_the_range(&s[1..], Algorithm::Leaky, 1_700_000_000_000));
-        let module = rust_all(&names, &all, &vec![None; names.len()], 1_700_000_000_000);
-        let library = pure.all(&names, &all, &vec![None; names.len()], 1_700_000_000_000);
+        let module = rust_all(&names, &all, &vec![None; names.len()], &Zset::default(), 1_700_000_000_000);
+        let library = pure.all(&names, &all, &vec![None; names.len()], &Zset::default(), 1_700_000_000_000);
         tally.check(&module, &library, big, &|| format!("case {case} RL.ALL {names:?} {all:?}"));
     }
     eprintln!("differential arguments: {tally:?}");
@@ -711,8 +719,8 @@ fn differential_all_matches_the_module() {
             w.extend(option_words(&req, &mut rng));
             let w = words(w);
             let founds: Vec<Option<Found<'_>>> = keys.iter_mut().map(|k| k.found(now)).collect();
-            let module = rust_all(&names, &w, &founds, now);
-            let library = pure.all(&names, &w, &founds, now);
+            let module = rust_all(&names, &w, &founds, &Zset::default(), now);
+            let library = pure.all(&names, &w, &founds, &Zset::default(), now);
             tally.check(&module, &library, false, &|| format!("case {case} step {step} {specs:?} at {now}"));
             drop(founds);
             if let Ok((_, writes)) = &module {
@@ -908,93 +916,6 @@ impl Pure {
             moves: t.get::<bool>("expire_moves").expect("expire_moves"),
         })
     }
-
-    /// RL.ALL with a CONCURRENT spec at `lease_at`: the library's parse_all, then evaluate_all on
-    /// the strings (`founds`, by key position) and the set.
-    fn all_with_lease(
-        &self,
-        names: &[Vec<u8>],
-        words: &[Vec<u8>],
-        lease_at: usize,
-        set: &Zset,
-        founds: &[Option<Found<'_>>],
-        now: Millis,
-    ) -> Answer {
-        let (err, call): (Option<mlua::String>, Value) =
-            self.parse_all.call((names.len(), self.strings(names), self.strings(words))).expect("parse_all runs");
-        if let Some(e) = err {
-            return Err(e.to_string_lossy());
-        }
-        let Value::Table(call) = call else { panic!("no call") };
-        let id: mlua::String = call.get("id").expect("an id");
-        let t = self.lua.create_table().expect("a table");
-        for (i, f) in founds.iter().enumerate() {
-            if i == lease_at {
-                let (found, ranks, _) = self.lease_read(set, &id.as_bytes());
-                let lease = self.lua.create_table().expect("a table");
-                lease.set("leases", if found.is_nil() { Value::Boolean(false) } else { found }).expect("set");
-                lease.set("ranks", ranks).expect("set");
-                t.set(i + 1, lease).expect("set");
-            } else {
-                t.set(i + 1, self.found(*f)).expect("set");
-            }
-        }
-        let (err, reply, writes): (Option<mlua::String>, Value, Value) = self
-            .evaluate_all
-            .call((call.get::<Value>("specs").expect("specs"), t, now as f64, call.get::<Value>("request").expect("request"), id))
-            .expect("evaluate_all runs");
-        if let Some(e) = err {
-            return Err(e.to_string_lossy());
-        }
-        let Value::Table(writes) = writes else { panic!("no writes") };
-        let writes = writes
-            .sequence_values::<Value>()
-            .map(|w| {
-                let w = w.expect("a write");
-                let Value::Table(t) = &w else { panic!("a write table") };
-                let index = int(&t.get("index").expect("index")) as usize - 1;
-                let leases: Value = t.get("leases").expect("leases");
-                (index, Pure::lease_change(&leases).or_else(|| Pure::write(&w)).expect("a write"))
-            })
-            .collect();
-        Ok((Pure::reply(&reply), writes))
-    }
-}
-
-/// RL.ALL with a CONCURRENT spec at `lease_at`, in the module: args::all_call, then
-/// limiter::evaluate_all with the set read as the module reads it.
-fn rust_all_with_lease(
-    names: &[Vec<u8>],
-    words: &[Vec<u8>],
-    lease_at: usize,
-    set: &Zset,
-    founds: &[Option<Found<'_>>],
-    now: Millis,
-) -> Answer {
-    let rest: Vec<&[u8]> = names.iter().chain(words).map(Vec::as_slice).collect();
-    if 2 + rest.len() > args::MAX_ALL_ARGS {
-        return Err(crate::error::Error::TooManyArguments.message());
-    }
-    let (_, call) = args::all_call(names.len().to_string().as_bytes(), &rest).map_err(|e| e.message())?;
-    let id = call.id.as_deref().unwrap_or_default();
-    let action = if call.request.peek { crate::algo::concurrent::Action::Peek } else { crate::algo::concurrent::Action::Acquire };
-    let mut limits = Vec::new();
-    for (i, (spec, found)) in call.specs.iter().zip(founds).enumerate() {
-        limits.push(match spec {
-            AllSpec::Rate(spec) => Limit::Rate { call: Call { spec: *spec, request: call.request }, found: *found },
-            AllSpec::Concurrent(params) => {
-                assert_eq!(i, lease_at, "the CONCURRENT spec's place");
-                Limit::Concurrent {
-                    call: args::ConcurrentCall { params: *params, action },
-                    id,
-                    leases: module_read(set, id)?,
-                    expiries: Box::new(set.members.iter().map(|(s, _)| codec::leases::expiry(*s))),
-                }
-            }
-        });
-    }
-    let out = limiter::evaluate_all(limits, now).map_err(|e| e.message())?;
-    Ok((out.reply.to_vec(), out.writes.iter().map(|(i, w)| (*i, from_rust(w))).collect()))
 }
 
 /// RL.ALL with a CONCURRENT spec among rate limits, in the library and the module, on the same
@@ -1044,8 +965,8 @@ fn differential_all_with_a_lease_matches_the_module() {
             }
             set.at(now);
             let founds: Vec<Option<Found<'_>>> = keys.iter_mut().map(|k| k.found(now)).collect();
-            let module = rust_all_with_lease(&names, &w, lease_at, &set, &founds, now);
-            let library = pure.all_with_lease(&names, &w, lease_at, &set, &founds, now);
+            let module = rust_all(&names, &w, &founds, &set, now);
+            let library = pure.all(&names, &w, &founds, &set, now);
             tally.check(&module, &library, false, &|| format!("case {case} step {step} {rates:?} lease {params:?} at {lease_at}, {now}"));
             drop(founds);
             if let Ok((_, writes)) = &module {

@@ -1864,6 +1864,14 @@ local function read_leases(key, id)
   return { count = count, own = own or nil, top = top, expire_at = at }
 end
 
+-- The reader of `key`'s leases by rank, ascending (ZRANGE key a b WITHSCORES), that the walk
+-- asks for a batch at a time.
+local function ranks_of(key)
+  return function(a, b)
+    return redis.call("ZRANGE", key, a, b, "WITHSCORES")
+  end
+end
+
 -- The change as the module replicates it: explicit scores and times.
 local function apply_leases(key, id, change)
   if change.prune_through == PRUNE_ALL then
@@ -1904,10 +1912,7 @@ local function concurrent(keys, args, first)
   if wrong then
     return redis.error_reply(wrong)
   end
-  local function ranks(a, b)
-    return redis.call("ZRANGE", key, a, b, "WITHSCORES")
-  end
-  local e2, r, change = catching(concurrent_evaluate, call, id, found, ranks, now)
+  local e2, r, change = catching(concurrent_evaluate, call, id, found, ranks_of(key), now)
   if e2 then
     return redis.error_reply(e2)
   end
@@ -1941,10 +1946,7 @@ local function all(keys, args, first)
       if wrong then
         return redis.error_reply(wrong)
       end
-      local function ranks(a, b)
-        return redis.call("ZRANGE", key, a, b, "WITHSCORES")
-      end
-      founds[k] = { leases = leases or false, ranks = ranks }
+      founds[k] = { leases = leases or false, ranks = ranks_of(key) }
     else
       local bytes, expire_at, wrong = read_key(key)
       if wrong then

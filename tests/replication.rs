@@ -7,21 +7,25 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-/// A deterministic mix of every command: admissions, denials, PEEKs, costs, refunds, forced
-/// overruns, limit changes, MULTI and Lua, over many keys.
-fn traffic(con: &mut Connection, rounds: u64) {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
+/// A deterministic source of numbers for the traffic (xorshift64).
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         x
-    };
+    }
+}
+
+/// A deterministic mix of every command: admissions, denials, PEEKs, costs, refunds, forced
+/// overruns, limit changes, MULTI and Lua, over many keys.
+fn traffic(con: &mut Connection, rounds: u64) {
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     for _ in 0..rounds {
         let key = format!("k{}", next() % 40);
         let cost = (1 + next() % 3).to_string();
         let limit = (5 + next() % 3).to_string();
-        let peek = next() % 8 == 0;
+        let peek = next().is_multiple_of(8);
         let mut args: Vec<String> = match next() % 5 {
             0 => vec!["RL.FIXED".into(), format!("f:{key}"), limit, "1h".into()],
             1 => vec!["RL.SLIDING".into(), format!("s:{key}"), limit, "1h".into()],
@@ -76,13 +80,7 @@ fn traffic(con: &mut Connection, rounds: u64) {
 /// renewals, releases (of live, expired and never-taken leases), refusals under a lowered
 /// limit, PEEKs, MULTI and Lua.
 fn concurrent_traffic(con: &mut Connection, rounds: u64) {
-    let mut x: u64 = 0xD1B5_4A32_D192_ED03;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift(0xD1B5_4A32_D192_ED03);
     for _ in 0..rounds {
         let key = format!("c:{}", next() % 40);
         let id = format!("holder-{}", next() % 12);

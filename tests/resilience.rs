@@ -6,6 +6,25 @@ mod common;
 use common::*;
 use std::time::Duration;
 
+/// Fills memory until the server refuses even small writes: after a refused large SET, Redis
+/// 6.2 is back under maxmemory by the size of that SET, so it fills on with ever smaller values.
+/// Returns how many filler keys (`filler:0` ...) it wrote.
+fn fill_until_oom(c: &mut Connection) -> usize {
+    let mut i = 0;
+    for size in [16 * 1024, 1024, 64, 1] {
+        let chunk = "x".repeat(size);
+        loop {
+            match redis::cmd("SET").arg(format!("filler:{i}")).arg(&chunk).query::<()>(c) {
+                Ok(()) => i += 1,
+                Err(e) if e.code() == Some("OOM") => break,
+                Err(e) => panic!("unexpected error while filling: {e}"),
+            }
+            assert!(i < 200_000, "maxmemory never reached");
+        }
+    }
+    i
+}
+
 #[test]
 fn oom_is_a_clean_error_and_changes_nothing() {
     let s = Server::start_with(true, &["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
@@ -18,21 +37,7 @@ fn oom_is_a_clean_error_and_changes_nothing() {
     ] {
         assert_eq!(rl(&mut c, cmd)[0], 1);
     }
-    // Fill memory until the server refuses even small writes: after a refused large SET,
-    // Redis 6.2 is back under maxmemory by the size of that SET, so fill on with ever smaller
-    // values.
-    let mut i = 0;
-    for size in [16 * 1024, 1024, 64, 1] {
-        let chunk = "x".repeat(size);
-        loop {
-            match redis::cmd("SET").arg(format!("filler:{i}")).arg(&chunk).query::<()>(&mut c) {
-                Ok(()) => i += 1,
-                Err(e) if e.code() == Some("OOM") => break,
-                Err(e) => panic!("unexpected error while filling: {e}"),
-            }
-            assert!(i < 200_000, "maxmemory never reached");
-        }
-    }
+    let i = fill_until_oom(&mut c);
     let before = snapshot(&mut c);
     for cmd in [
         &["RL.FIXED", "f", "5", "1h"][..],
@@ -95,18 +100,7 @@ fn concurrent_oom_is_a_clean_error_and_changes_nothing() {
     let s = Server::start_with(true, &["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
     let mut c = s.connect();
     assert_eq!(rl(&mut c, &["RL.CONCURRENT", "c", "3", "1h", "a"])[..3], [1, 3, 2]);
-    let mut i = 0;
-    for size in [16 * 1024, 1024, 64, 1] {
-        let chunk = "x".repeat(size);
-        loop {
-            match redis::cmd("SET").arg(format!("filler:{i}")).arg(&chunk).query::<()>(&mut c) {
-                Ok(()) => i += 1,
-                Err(e) if e.code() == Some("OOM") => break,
-                Err(e) => panic!("unexpected error while filling: {e}"),
-            }
-            assert!(i < 200_000, "maxmemory never reached");
-        }
-    }
+    let i = fill_until_oom(&mut c);
     let before = snapshot(&mut c);
     for call in [
         &["RL.CONCURRENT", "c", "3", "1h", "b"][..],

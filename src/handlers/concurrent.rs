@@ -9,8 +9,8 @@ use crate::redis::call::{argument_bytes, Invocation};
 use crate::stats::Outcome;
 use crate::{args, limiter};
 
-/// `limit lease id` and at most one option; one more word cannot be valid, but is checked by
-/// the parser for a clearer error than a count.
+/// `limit lease id` and at most one option. A fifth word is never valid either, but is left to
+/// the parser, so `PEEK RELEASE` or a repeated option gets its own error rather than a count.
 const MAX_ARGS: usize = 5;
 
 pub fn run(call: &Invocation<'_>) -> Result<Outcome, Error> {

@@ -226,11 +226,12 @@ fn failover_keeps_the_leases_that_reached_the_replica() {
                 let key = format!("RL.CONCURRENT:{i}");
                 // Right after a failover a node's slot map may lag: ask again until the owner
                 // it names answers (not MOVED).
+                // The members and the expiry are read in one MULTI, so a node that learns of
+                // the new owner between two reads cannot answer one and refuse the other.
                 for _ in 0..100 {
                     let owner = cluster.owner_of(&key);
                     let mut c = cluster.nodes[owner].connect();
-                    if redis::cmd("ZCARD").arg(&key).query::<i64>(&mut c).is_ok() {
-                        let (held, expiry) = (leases(&mut c, &key), pexpiretime(&mut c, &key));
+                    if let Ok((held, expiry)) = leases_and_expiry(&mut c, &key) {
                         return (key, held, expiry);
                     }
                     std::thread::sleep(Duration::from_millis(50));

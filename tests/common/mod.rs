@@ -465,7 +465,19 @@ pub fn zset_members(con: &mut Connection, key: &str) -> Vec<(Vec<u8>, String)> {
 /// RL.CONCURRENT's leases under `key`, in the order of their expiries: (id, expiry in ms).
 /// Panics on a score that is not a whole number.
 pub fn leases(con: &mut Connection, key: &str) -> Vec<(String, i64)> {
-    zset_members(con, key)
+    as_leases(key, zset_members(con, key))
+}
+
+/// `key`'s leases and its PEXPIRETIME read in one MULTI/EXEC (Redis 7+), so both come from the
+/// same moment of the same node; an error (MOVED during a failover) is the caller's to retry.
+pub fn leases_and_expiry(con: &mut Connection, key: &str) -> redis::RedisResult<(Vec<(String, i64)>, i64)> {
+    let (members, expiry): (Vec<(Vec<u8>, String)>, i64) =
+        redis::pipe().atomic().cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").cmd("PEXPIRETIME").arg(key).query(con)?;
+    Ok((as_leases(key, members), expiry))
+}
+
+fn as_leases(key: &str, members: Vec<(Vec<u8>, String)>) -> Vec<(String, i64)> {
+    members
         .into_iter()
         .map(|(id, score)| {
             let at = score.parse::<i64>().unwrap_or_else(|_| panic!("{key}: score {score} is not whole ms"));

@@ -1,5 +1,6 @@
 -- GENERATED from functions/ratelimit.lua by `make functions`: edit that file, not this one.
 -- SCRIPT LOAD this file, then: EVALSHA <sha> numkeys key [key ...] rl_fixed|rl_sliding|... arguments
+-- redis-ratelimit 0.1.0 (the client packages load their own copy where this is older)
 -- redis-ratelimit as a Redis Functions library, for servers that cannot load the module
 -- (managed services). The same commands, replies, errors and stored bytes as the module's
 -- RL.FIXED, RL.SLIDING, RL.LOG, RL.TOKEN, RL.LEAKY, RL.CONCURRENT and RL.ALL: a key written

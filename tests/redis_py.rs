@@ -1,7 +1,7 @@
-//! The redis-py example (examples/redis_py.py) against a real server: with the module, and
-//! without it (the script library through FCALL, or EVALSHA where FUNCTION is missing), it
-//! prints the same decisions; it finds out once per connection which to use. redis-py comes
-//! from `make test` (pip install --target target/pylib).
+//! The Python example (examples/redis_py.py, on the package in clients/python) against a real
+//! server: with the module, and without it (the script library through FCALL, or EVALSHA where
+//! FUNCTION is missing), it prints the same decisions; the package finds out once per
+//! connection which to use. redis-py comes from `make test` (pip install --target target/pylib).
 
 mod common;
 
@@ -17,7 +17,7 @@ fn run_example(server: &Server) -> String {
     let out = Command::new("python3")
         .arg(root.join("examples/redis_py.py"))
         .arg(format!("redis://127.0.0.1:{}/", server.port))
-        .env("PYTHONPATH", &pylib)
+        .env("PYTHONPATH", std::env::join_paths([root.join("clients/python/src"), pylib]).expect("PYTHONPATH"))
         .output()
         .expect("run python3");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -54,9 +54,9 @@ fn redis_py_example_falls_back_to_the_script_library_once_per_connection() {
     let (errors_after, conns_after) = error_and_connection_counts(&mut c);
     assert_decisions(&out);
     assert!(out.ends_with(if has_functions { "served by: function\n" } else { "served by: script\n" }), "{out}");
-    // One connection; on it RL.FIXED failed once (and FCALL once, and EVALSHA once before
-    // SCRIPT LOAD, where there is no FUNCTION): never per call. (redis-py 4.6 sends no
-    // handshake that could fail.)
+    // One connection; on it RL.FIXED failed once (and, where there is no FUNCTION, FUNCTION
+    // LIST once and EVALSHA once before the script was sent whole): never per call. (redis-py
+    // 4.6 sends no handshake that could fail.)
     assert_eq!(conns_after - conns_before, 1);
     assert_eq!(errors_after - errors_before, if has_functions { 1 } else { 3 });
     // The library's keys: RL.FIXED's count, as the module writes it.

@@ -72,7 +72,7 @@ functions:
 # 7.0, 8.2 and Valkey 9 started by the tests) under redis-py 4.6 and 5.x, each in its own venv
 # under target/py/ with the wheel installed as a user would; mypy --strict on the package.
 PY_REDIS_VERSIONS := 4.6.0 5.3.1
-PY_TEST_DEPS := pytest==8.3.4 mypy==1.13.0 flask==3.1.0 fastapi==0.115.6 uvicorn==0.32.1 waitress==3.0.2
+PY_TEST_DEPS := pytest==8.3.4 mypy==1.13.0 flask==3.1.0 fastapi==0.115.6 uvicorn==0.32.1 waitress==3.0.2 valkey==6.2.0
 PY_SERVERS = redis62=$(abspath $(REDIS62)),redis70=$(shell command -v redis-server),redis8=$(abspath $(REDIS8)),valkey9=$(abspath $(VALKEY))
 
 python-wheel:

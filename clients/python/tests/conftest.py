@@ -30,6 +30,12 @@ def server() -> Iterator[ServerFactory]:
         s.stop()
 
 
+def pick(preferred: str) -> str:
+    """``preferred`` if the run has that server, else the run's first."""
+    names = sorted(binaries())
+    return preferred if preferred in names else names[0]
+
+
 @pytest.fixture
 def prefix() -> str:
     """A key prefix no other test uses."""

@@ -9,7 +9,7 @@ from typing import List, Tuple
 
 import pytest
 
-from conftest import ServerFactory
+from conftest import ServerFactory, pick
 
 REPO = Path(__file__).resolve().parents[3]
 PAGES = [REPO / "README.md", REPO / "clients" / "python" / "README.md"]
@@ -30,13 +30,8 @@ def test_the_pages_show_python() -> None:
 @pytest.mark.parametrize("place, code", blocks(), ids=[p for p, _ in blocks()])
 @pytest.mark.parametrize("module", [True, False], ids=["module", "library"])
 def test_each_block_runs(server: ServerFactory, place: str, code: str, module: bool) -> None:
-    s = server("redis70", module) if "redis70" in _names() else server(sorted(_names())[0], module)
+    s = server(pick("redis70"), module)
     here = re.sub(r"redis\.Redis\((port=6399)?\)", f"redis.Redis(port={s.port})", code)
     assert f"port={s.port}" in here or "redis.Redis" not in code, f"{place}: no client to point at the test server"
     exec(compile(here, place, "exec"), {"__name__": "__doc_example__"})
 
-
-def _names() -> List[str]:
-    from servers import binaries
-
-    return list(binaries())

@@ -106,3 +106,20 @@ def test_the_shipped_library_is_the_repository_s() -> None:
     # The package, its library and the crate carry one version.
     cargo = next(line for line in (REPO / "Cargo.toml").read_text().splitlines() if line.startswith("version"))
     assert ".".join(map(str, _library.VERSION)) == redis_ratelimit.__version__ == cargo.split('"')[1]
+
+
+def test_the_shared_header_cases() -> None:
+    """clients/shared/headers.json: the cases both packages' tests check."""
+    import json
+
+    kinds = {"fixed": Fixed, "sliding": Sliding, "log": Log, "token": Token, "leaky": Leaky, "concurrent": Concurrent}
+    cases = json.loads((REPO / "clients" / "shared" / "headers.json").read_text())["cases"]
+    assert len(cases) >= 10
+    for case in cases:
+        rules = [kinds[r["kind"]](*r["args"], name=r["name"]) for r in case["rules"]]
+        d = Decision.from_reply([int(v) for v in case["reply"]], case["keys"], rules, "module")
+        got = {"allowed": d.allowed, "limit": str(d.limit), "remaining": str(d.remaining), "retry_after_ms": str(d.retry_after_ms),
+               "reset_after_ms": str(d.reset_after_ms), "delay_ms": str(d.delay_ms), "key": d.key, "policy": d.rule.policy}
+        assert got == case["decision"], case
+        assert d.headers() == case["headers"], case
+        assert (None if d.allowed else d.problem()) == case["problem"], case

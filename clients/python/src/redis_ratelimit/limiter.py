@@ -72,11 +72,6 @@ class Limiter:
             if decision.allowed:
                 self.release(key, rule, holder)
 
-    def backend(self, key: str) -> Optional[str]:
-        """The path that served the last call on ``key``'s node (None before any)."""
-        call = Call("RL.FIXED", (key,), (), ())
-        return self._backends.node(self._route.node(call)[1]).backend
-
     def _run(self, call: Call) -> Decision:
         self._route.check_slots(call)
         node, name = self._route.node(call)

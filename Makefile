@@ -69,9 +69,10 @@ functions:
 	cp functions/ratelimit.lua functions/ratelimit-script.lua clients/python/src/redis_ratelimit/
 
 # The Python package (clients/python): its wheel, then its tests (pytest, against Redis 6.2,
-# 7.0, 8.2 and Valkey 9 started by the tests) under redis-py 4.6 and 5.x, each in its own venv
+# 7.0, 8.2 and Valkey 9 started by the tests) under redis-py 4.6, 5.x and 8.x (the newest, what a
+# fresh install gets), each in its own venv
 # under target/py/ with the wheel installed as a user would; mypy --strict on the package.
-PY_REDIS_VERSIONS := 4.6.0 5.3.1
+PY_REDIS_VERSIONS := 4.6.0 5.3.1 8.1.0
 PY_TEST_DEPS := pytest==8.3.4 mypy==1.13.0 flask==3.1.0 fastapi==0.115.6 uvicorn==0.32.1 waitress==3.0.2 valkey==6.2.0
 PY_SERVERS = redis62=$(abspath $(REDIS62)),redis70=$(shell command -v redis-server),redis8=$(abspath $(REDIS8)),valkey9=$(abspath $(VALKEY))
 
@@ -90,6 +91,11 @@ python: build python-wheel $(REDIS62) $(REDIS8) $(VALKEY) $(foreach v,$(PY_REDIS
 			../../target/py/redis-$$v/bin/python -m pytest -q -p no:cacheprovider tests) || exit 1; \
 	done
 	cd clients/python && ../../target/py/redis-$(lastword $(PY_REDIS_VERSIONS))/bin/mypy --strict src/redis_ratelimit
+	# As a user installs it: the wheel alone into a new venv (pip fetches redis-py), then used.
+	rm -rf target/py/fresh && python3 -m venv target/py/fresh
+	target/py/fresh/bin/pip install --quiet target/wheels/*.whl
+	target/py/fresh/bin/python -c "import redis, redis_ratelimit as rl; from redis_ratelimit import _library; \
+		print('fresh venv: redis-ratelimit', rl.__version__, 'on redis-py', redis.__version__, '- library', _library.VERSION, 'script', _library.SCRIPT_SHA[:12])"
 
 # The same integration suite, every test of it, against Redis 6.2, Redis 8.2, Valkey 8 and
 # Valkey 9; and the library's run of the contract: EVALSHA on Redis 6.2 (no FUNCTION), FCALL on

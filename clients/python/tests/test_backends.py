@@ -9,6 +9,8 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import redis
 import redis.asyncio
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from conftest import ServerFactory
 from redis_ratelimit import (
@@ -195,7 +197,9 @@ def test_server_errors_raise_the_package_s_error_and_connection_errors_the_clien
             Limiter(c).acquire(f"{prefix}s", Concurrent(1, "1s"), "a")
         assert c.get(f"{prefix}s") == b"not a sorted set"
     with pytest.raises(redis.exceptions.ConnectionError):
-        Limiter(redis.Redis(port=1, socket_connect_timeout=1)).hit("k", Fixed(1, "1s"))
+        # No retries (redis-py 6+ retries a refused connection three times by default).
+        unreachable = redis.Redis(port=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+        Limiter(unreachable).hit("k", Fixed(1, "1s"))
 
 
 def test_leases_and_delays(server: ServerFactory, server_name: str, prefix: str) -> None:

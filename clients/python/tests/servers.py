@@ -103,6 +103,11 @@ class Server:
     def client(self, **kwargs: object) -> "redis.Redis[bytes]":
         return redis.Redis(port=self.port, socket_timeout=5, **kwargs)  # type: ignore[arg-type]
 
+    def has_functions(self) -> bool:
+        """FUNCTION and FCALL: Redis 7.0 and later, every Valkey."""
+        version = str(self.client().info("server")["redis_version"])
+        return tuple(int(p) for p in version.split(".")[:2]) >= (7, 0)
+
     def kill(self) -> None:
         if self.process is not None:
             self.process.kill()

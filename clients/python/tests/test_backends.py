@@ -32,7 +32,7 @@ REDIS_PY_5 = int(redis.__version__.split(".")[0]) >= 5
 
 
 def has_functions(server: Server) -> bool:
-    return tuple(int(p) for p in str(server.client().info("server")["redis_version"]).split(".")[:2]) >= (7, 0)
+    return server.has_functions()
 
 
 def calls(server: Server, command: str) -> int:

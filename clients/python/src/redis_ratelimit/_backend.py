@@ -14,7 +14,7 @@ where FUNCTION is not offered or not permitted, the script (``EVALSHA``, sent wh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Generator, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Generator, Optional, Sequence, Set, Tuple, Union
 
 from . import _library
 from .decision import Decision
@@ -40,7 +40,8 @@ class Call:
     command: str  # RL.FIXED ... RL.CONCURRENT, RL.ALL
     keys: Tuple[str, ...]
     rules: Tuple[Rule, ...]
-    words: Tuple[str, ...]
+    #: str, or bytes for a holder id given as bytes.
+    words: Tuple[Union[str, bytes], ...]
 
     @property
     def function(self) -> str:

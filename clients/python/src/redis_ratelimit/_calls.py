@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._backend import Backends, Call
 from .errors import CrossSlotError
@@ -91,7 +91,7 @@ def hit_all(rules: Mapping[str, Rule], cost: int, id: Optional[Id], peek: bool) 
         raise TypeError("hit_all with a Concurrent rule needs the holder's id")
     if id is not None and not leases:
         raise TypeError("hit_all takes an id only with a Concurrent rule")
-    words = [w for r in checked for w in (r.word, *r.arguments())]
+    words: List[Union[str, bytes]] = [w for r in checked for w in (r.word, *r.arguments())]
     words += _cost(cost)
     if id is not None:
         words += ("ID", holder(id))

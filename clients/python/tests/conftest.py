@@ -8,7 +8,7 @@ from typing import Callable, Dict, Iterator, Tuple
 
 import pytest
 
-from servers import Server, binaries
+from servers import Cluster, Server, binaries
 
 ServerFactory = Callable[[str, bool], Server]
 
@@ -30,10 +30,43 @@ def server() -> Iterator[ServerFactory]:
         s.stop()
 
 
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Callable[[str, bool], Cluster]]:
+    """``cluster(name, module)``: a cluster of that binary (three primaries, a replica each),
+    the module on every node or on none; started once per session."""
+    started: Dict[Tuple[str, bool], Cluster] = {}
+    paths = binaries()
+
+    def get(name: str, module: bool) -> Cluster:
+        key = (name, module)
+        if key not in started:
+            started[key] = Cluster(paths[name], module)
+        return started[key]
+
+    yield get
+    for c in started.values():
+        c.stop()
+
+
 @pytest.fixture
 def prefix() -> str:
     """A key prefix no other test uses."""
     return f"t{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(params=[True, False], ids=["module", "library"])
+def redis_server(request: pytest.FixtureRequest, server: ServerFactory, server_name: str) -> Server:
+    """The session's server of ``server_name``, with the module and without it (the script
+    library serves)."""
+    return server(server_name, bool(request.param))
+
+
+@pytest.fixture(params=[True, False], ids=["module", "library"])
+def own_server(request: pytest.FixtureRequest, server_name: str) -> Iterator[Server]:
+    """A server of this test alone (it may kill or pause it), with the module and without."""
+    started = Server(binaries()[server_name], bool(request.param))
+    yield started
+    started.stop()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -4,7 +4,7 @@ fresh key prefix per test so tests sharing a server never share a limiter."""
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Dict, Iterator, Tuple
+from typing import Callable, Dict, Iterator, Tuple, TypeVar
 
 import pytest
 
@@ -13,16 +13,19 @@ from servers import Cluster, Server, binaries
 ServerFactory = Callable[[str, bool], Server]
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[ServerFactory]:
-    """``server(name, module)``: that binary's server, with the module loaded or not."""
-    started: Dict[Tuple[str, bool], Server] = {}
+Started = TypeVar("Started", Server, Cluster)
+
+
+def _once_each(start: Callable[[str, bool], Started]) -> Iterator[Callable[[str, bool], Started]]:
+    """``get(name, module)``: started by ``start(binary, module)`` at its first use, stopped
+    when the session ends."""
+    started: Dict[Tuple[str, bool], Started] = {}
     paths = binaries()
 
-    def get(name: str, module: bool) -> Server:
+    def get(name: str, module: bool) -> Started:
         key = (name, module)
         if key not in started:
-            started[key] = Server(paths[name], module)
+            started[key] = start(paths[name], module)
         return started[key]
 
     yield get
@@ -31,21 +34,16 @@ def server() -> Iterator[ServerFactory]:
 
 
 @pytest.fixture(scope="session")
+def server() -> Iterator[ServerFactory]:
+    """``server(name, module)``: that binary's server, with the module loaded or not."""
+    yield from _once_each(Server)
+
+
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[Callable[[str, bool], Cluster]]:
     """``cluster(name, module)``: a cluster of that binary (three primaries, a replica each),
-    the module on every node or on none; started once per session."""
-    started: Dict[Tuple[str, bool], Cluster] = {}
-    paths = binaries()
-
-    def get(name: str, module: bool) -> Cluster:
-        key = (name, module)
-        if key not in started:
-            started[key] = Cluster(paths[name], module)
-        return started[key]
-
-    yield get
-    for c in started.values():
-        c.stop()
+    the module on every node or on none."""
+    yield from _once_each(Cluster)
 
 
 @pytest.fixture

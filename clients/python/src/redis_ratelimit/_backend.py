@@ -40,7 +40,8 @@ class Call:
     command: str  # RL.FIXED ... RL.CONCURRENT, RL.ALL
     keys: Tuple[str, ...]
     rules: Tuple[Rule, ...]
-    words: Tuple[Union[str, bytes], ...]  # an id may be bytes
+    #: str, or bytes for a holder id given as bytes.
+    words: Tuple[Union[str, bytes], ...]
 
     @property
     def function(self) -> str:

@@ -36,6 +36,10 @@ function keySlot(key) {
 const EXACT_NUMBERS = Object.freeze({ typeMapping: Object.freeze({ 58: String, 40: String }) });
 const NODE_REDIS_4 = 'node-redis 4 reads integers as JavaScript numbers; node-redis 5+ (or ioredis with { stringNumbers: true }) reads them exactly';
 const IOREDIS = 'create the ioredis client with { stringNumbers: true } to read it exactly';
+// ioredis 5 and 6 Cluster read CLUSTER SLOTS through the same parser: with stringNumbers its
+// slot ranges are strings, compared as strings ("5461" <= "10922" is false), and whole ranges
+// go missing from its slot map (random nodes, MOVED). So no exact reading on an ioredis Cluster.
+const IOREDIS_CLUSTER = 'an ioredis Cluster reads integers as JavaScript numbers (its stringNumbers option breaks its own slot map); node-redis 5+ createCluster reads them exactly';
 
 /** A client of one server. */
 const ONE = Object.freeze({ name: '', target: null });
@@ -61,7 +65,7 @@ class IoRedisCluster {
   constructor(client) {
     this.client = client;
     this.cluster = true;
-    this.rounding = IOREDIS;
+    this.rounding = IOREDIS_CLUSTER;
     this.Command = null;
   }
   owner(keys) {

@@ -32,7 +32,7 @@ async function connectCluster(name, port) {
     return cluster;
   }
   const Redis = require(IOREDIS[name]);
-  const cluster = new Redis.Cluster([{ host: '127.0.0.1', port }], { redisOptions: { stringNumbers: true }, lazyConnect: true });
+  const cluster = new Redis.Cluster([{ host: '127.0.0.1', port }], { lazyConnect: true });
   cluster.on('error', () => {});
   await cluster.connect();
   return cluster;

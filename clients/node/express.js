@@ -1,0 +1,3 @@
+'use strict';
+/** redis-ratelimit/express (the CommonJS entry; express.mjs re-exports it). */
+module.exports = require('./src/express');

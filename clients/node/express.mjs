@@ -1,0 +1,4 @@
+import cjs from './express.js';
+
+export const { rateLimit, LimiterTimeout } = cjs;
+export default cjs;

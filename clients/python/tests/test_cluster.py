@@ -28,9 +28,10 @@ from servers import Cluster, Server, binaries, error_count, eventually
 
 LIBRARY = Path(__file__).resolve().parents[1] / "src" / "redis_ratelimit" / "ratelimit.lua"
 #: The commands a node counts on its own (replication, the harness's polling, these checks).
-BACKGROUND = ("info", "replconf", "ping", "psync", "sync", "select", "cluster|", "config|")
+BACKGROUND = ("info", "replconf", "ping", "psync", "sync", "select", "cluster|", "config|", "wait")
 #: The commands a limiter may send. A node also counts the commands that the library's code
-#: calls (TIME, ZADD, ...) and a replica the writes its primary replicates: those are not.
+#: calls (TIME, ZADD, ...) and a replica the writes its primary replicates (and the DEL of
+#: each key that expires there): those are not.
 LIMITER = ("rl.", "fcall", "eval", "function", "script", "command", "cluster", "client", "asking", "readonly")
 
 
@@ -65,7 +66,7 @@ def _text(value: Any) -> Any:
 
 def owners(cluster: Cluster) -> List[Tuple[int, int, int]]:
     """``(first slot, last slot, primary's port)`` by CLUSTER SLOTS."""
-    reply = cluster.nodes[0].client().execute_command("CLUSTER", "SLOTS")
+    reply = direct(cluster.nodes[0]).execute_command("CLUSTER", "SLOTS")
     return [(int(r[0]), int(r[1]), int(r[2][1])) for r in reply]
 
 
@@ -85,13 +86,18 @@ def primaries(cluster: Cluster) -> List[Server]:
 _STATS: Dict[int, "redis.Redis[bytes]"] = {}
 
 
-def stats(server: Server, section: str) -> Dict[str, Any]:
-    """One INFO section, over one connection per node kept for these checks (a new connection
-    of redis-py 5 sends CLIENT SETINFO, which Redis 7.0 answers with an error)."""
+def direct(server: Server) -> "redis.Redis[bytes]":
+    """The node's client for these checks: one connection kept per node, which sends no CLIENT
+    SETINFO (redis-py 5 does on every new connection, and Redis 7.0 answers it with an error,
+    which would count in INFO errorstats)."""
     client = _STATS.get(server.port)
     if client is None:
         client = _STATS[server.port] = server.client(**QUIET)
-    return dict(client.info(section))
+    return client
+
+
+def stats(server: Server, section: str) -> Dict[str, Any]:
+    return dict(direct(server).info(section))
 
 
 def commands(server: Server) -> Counter[str]:
@@ -116,6 +122,11 @@ def errors(server: Server) -> Counter[str]:
 
 
 def snapshot(cluster: Cluster) -> Dict[int, Tuple[Counter[str], Counter[str]]]:
+    """Every node's counts, once the replicas have applied all that their primary sent (a
+    FUNCTION LOAD counts on a replica too, whenever the replication stream brings it)."""
+    for p in primaries(cluster):
+        replicas = int(stats(p, "replication")["connected_slaves"])
+        assert direct(p).execute_command("WAIT", replicas, 5000) == replicas
     return {n.port: (commands(n), errors(n)) for n in cluster.nodes}
 
 
@@ -134,7 +145,7 @@ def moved(cluster: Cluster) -> int:
 
 
 def library_code(server: Server) -> Optional[str]:
-    listing = server.client().execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE")
+    listing = direct(server).execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE")
     for library in listing:
         fields = dict(zip(map(_text, library[::2]), library[1::2]))
         if _text(fields.get("library_name")) == "ratelimit":
@@ -287,7 +298,7 @@ def test_every_call_lands_on_the_node_owning_its_key(clusters: Callable[[bool], 
 def test_the_library_is_loaded_on_every_primary(clusters: Callable[[bool], Cluster], side: Callable[..., Side], tag: str) -> None:
     cluster = clusters(False)
     for p in primaries(cluster):
-        p.client().execute_command("FUNCTION", "FLUSH")
+        direct(p).execute_command("FUNCTION", "FLUSH")
     assert all(library_code(p) is None for p in primaries(cluster))
     s = side(cluster)
     assert s.call("hit", f"one:{tag}", SLIDING).backend == "function"
@@ -320,7 +331,7 @@ def test_hit_all_across_slots_fails_before_sending(clusters: Callable[[bool], Cl
     with pytest.raises(CrossSlotError):
         s.call("hit_all", {f"{{{tag}}}:user": SLIDING, other: LEASES}, id="r1")
     delta = grown(before, snapshot(cluster))
-    assert all(cmds == {} and errs == {} for cmds, errs in delta.values()), delta
+    assert all(limiter(cmds) == {} and errs == {} for cmds, errs in delta.values()), delta
 
 
 @MODULE
@@ -330,7 +341,7 @@ def test_the_pinned_script_recovers_from_script_flush(clusters: Callable[[bool],
     drive(s, operations(tag + "w", 16), "script")
     table = owners(cluster)
     for node in cluster.nodes:
-        node.client().script_flush()
+        direct(node).script_flush()
 
     ops = operations(tag, 48)
     per_port = Counter(owner(cluster, routed, table) for *_, routed in ops)
@@ -359,7 +370,7 @@ def test_a_flushed_library_is_loaded_again_on_each_shard(clusters: Callable[[boo
     table = owners(cluster)
     shards = primaries(cluster)
     for p in shards:
-        p.client().execute_command("FUNCTION", "FLUSH")
+        direct(p).execute_command("FUNCTION", "FLUSH")
 
     ops = operations(tag, 48)
     per_port = Counter(owner(cluster, routed, table) for *_, routed in ops)
@@ -378,25 +389,25 @@ def test_a_flushed_library_is_loaded_again_on_each_shard(clusters: Callable[[boo
 def _failover(cluster: Cluster, shard: Server) -> Server:
     """Fail ``shard`` over to its replica; returns the new primary once every node's slot map
     and both roles say so."""
-    node_id = _text(shard.client().execute_command("CLUSTER", "MYID"))
-    replica = next(n for n in cluster.nodes if n.client().info("replication").get("role") == "slave"
-                   and _text(n.client().execute_command("CLUSTER", "MYID")) != node_id
-                   and n.client().info("replication").get("master_port") == shard.port)
+    node_id = _text(direct(shard).execute_command("CLUSTER", "MYID"))
+    replica = next(n for n in cluster.nodes if direct(n).info("replication").get("role") == "slave"
+                   and _text(direct(n).execute_command("CLUSTER", "MYID")) != node_id
+                   and direct(n).info("replication").get("master_port") == shard.port)
     ranges = [(a, b) for a, b, port in owners(cluster) if port == shard.port]
-    assert replica.client().execute_command("CLUSTER", "FAILOVER") in (b"OK", "OK", True)
+    assert direct(replica).execute_command("CLUSTER", "FAILOVER") in (b"OK", "OK", True)
 
     def settled() -> bool:
         try:
-            if replica.client().info("replication").get("role") != "master":
+            if direct(replica).info("replication").get("role") != "master":
                 return False
-            old = shard.client().info("replication")
+            old = direct(shard).info("replication")
             if old.get("role") != "slave" or old.get("master_link_status") != "up":
                 return False
             for node in cluster.nodes:
-                info = _text(node.client().execute_command("CLUSTER", "INFO"))
+                info = _text(direct(node).execute_command("CLUSTER", "INFO"))
                 if "cluster_state:ok" not in info:
                     return False
-                slots = node.client().execute_command("CLUSTER", "SLOTS")
+                slots = direct(node).execute_command("CLUSTER", "SLOTS")
                 mine = {(int(r[0]), int(r[1])) for r in slots if int(r[2][1]) == replica.port}
                 if not set(ranges) <= mine:
                     return False

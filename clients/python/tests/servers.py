@@ -174,5 +174,15 @@ class Cluster:
 def errorstat(server: Server, name: str) -> int:
     """``INFO errorstats``'s count for an error prefix (``MOVED``), 0 if none was answered."""
     stats = server.client().info("errorstats")
-    entry = stats.get(f"errorstat_{name}")
-    return int(entry["count"]) if isinstance(entry, dict) else 0
+    return error_count(stats.get(f"errorstat_{name}"))
+
+
+def error_count(entry: object) -> int:
+    """The count of one ``INFO errorstats`` entry: redis-py 5 parses ``count=3`` into
+    ``{"count": 3}``, redis-py 4.6 leaves the string ``"count=3"``; None (absent) is 0."""
+    if isinstance(entry, dict):
+        return int(entry["count"])
+    if isinstance(entry, (str, bytes)):
+        text = entry.decode() if isinstance(entry, bytes) else entry
+        return int(text.partition("count=")[2].split(",")[0])
+    return 0

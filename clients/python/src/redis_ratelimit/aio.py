@@ -64,8 +64,11 @@ class AsyncLimiter:
                 await self.release(key, rule, holder)
 
     async def _run(self, call: Call) -> Decision:
-        if not self._initialized:
-            await self.client.initialize()  # the slot map, which routing reads
+        if self._route.cluster and getattr(self.client, "_initialize", not self._initialized):
+            # The slot map, which routing reads: at the first call, and again after the client
+            # dropped it (it does after a connection error, and every few MOVED) so that the
+            # call is routed by the new map, not sent to a node of the old one.
+            await self.client.initialize()
             self._initialized = True
         self._route.check_slots(call)
         node, name = self._route.node(call)

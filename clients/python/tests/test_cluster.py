@@ -24,6 +24,7 @@ import redis.asyncio.cluster
 from redis.crc import key_slot
 
 from redis_ratelimit import AsyncLimiter, Concurrent, CrossSlotError, Fixed, Leaky, Limiter, Sliding, Token
+from redis_ratelimit import _library
 from servers import Cluster, Server, binaries, error_count, eventually
 
 LIBRARY = Path(__file__).resolve().parents[1] / "src" / "redis_ratelimit" / "ratelimit.lua"
@@ -145,12 +146,8 @@ def moved(cluster: Cluster) -> int:
 
 
 def library_code(server: Server) -> Optional[str]:
-    listing = direct(server).execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE")
-    for library in listing:
-        fields = dict(zip(map(_text, library[::2]), library[1::2]))
-        if _text(fields.get("library_name")) == "ratelimit":
-            return str(_text(fields["library_code"]))
-    return None
+    # RESP2 lists or RESP3 maps (redis-py 8 speaks RESP3 by default): the package's reader.
+    return _library.code_in(direct(server).execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE"))
 
 
 # --- the limiters, blocking and asyncio, behind one face ------------------------------------

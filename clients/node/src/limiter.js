@@ -76,14 +76,20 @@ class Limiter {
     return state ? state.backend : null;
   }
 
-  async run(make) {
-    const call = make(); // argument errors reject before anything is sent
-    if (this.route.cluster && call.keys.length > 1) {
-      const slots = new Set(call.keys.map(keySlot));
-      if (slots.size > 1) {
-        throw new CrossSlotError(`the keys ${call.keys.join(', ')} are in ${slots.size} cluster slots; one call needs one: give them a hash tag ({tenant}:user, {tenant}:ip)`);
+  run(make) {
+    let call;
+    try {
+      call = make(); // argument errors reject before anything is sent
+      if (this.route.cluster && call.keys.length > 1) {
+        const slots = new Set(call.keys.map(keySlot));
+        if (slots.size > 1) {
+          throw new CrossSlotError(`the keys ${call.keys.join(', ')} are in ${slots.size} cluster slots; one call needs one: give them a hash tag ({tenant}:user, {tenant}:ip)`);
+        }
       }
+    } catch (error) {
+      return Promise.reject(error);
     }
+    // Not an async function: the backend's promise as it is, one await fewer per call.
     return this.backends.run(call, this.route);
   }
 }

@@ -65,7 +65,7 @@ integration: build $(PYREDIS)
 # functions/ratelimit-script.lua (EVALSHA) from functions/ratelimit.lua; a unit test checks
 # that the shipped one is up to date.
 functions:
-	RL_WRITE_SCRIPT=1 cargo test --release --lib testing::differential::the_evalsha_script_is_the_library_with_a_dispatch_tail
+	RL_WRITE_SCRIPT=1 cargo test --release --lib testing::script::the_evalsha_script_is_generated_from_the_library
 
 # The same integration suite, every test of it, against Redis 6.2, Redis 8.2, Valkey 8 and
 # Valkey 9; and the library's run of the contract: EVALSHA on Redis 6.2 (no FUNCTION), FCALL on

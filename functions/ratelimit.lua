@@ -114,11 +114,11 @@ local function printable(s)
         cp, len = b % (mask + 1), 1
         for k = 1, need do
           local c = byte(s, i + k)
-          local min, max = 0x80, 0xBF
+          local low, high = 0x80, 0xBF
           if k == 1 then
-            min, max = lo, hi
+            low, high = lo, hi
           end
-          if not c or c < min or c > max then
+          if not c or c < low or c > high then
             cp = 0xFFFD
             break
           end
@@ -436,13 +436,13 @@ local function parse_all(keys, names, args, i)
   elseif request.mode == REFUND then
     fail("ERR syntax error, REFUND cannot be combined with RL.ALL")
   end
-  local concurrent = false
+  local leases = false
   for _, spec in ipairs(specs) do
-    concurrent = concurrent or spec.kind == CONCURRENT
+    leases = leases or spec.kind == CONCURRENT
   end
-  if concurrent and id == nil then
+  if leases and id == nil then
     fail("ERR RL.ALL needs ID id for its CONCURRENT spec (the holder of the lease)")
-  elseif id and not concurrent then
+  elseif id and not leases then
     fail("ERR syntax error, ID goes only with a CONCURRENT spec")
   end
   distinct(names)
@@ -1977,6 +1977,23 @@ local COMMANDS = {
   rl_concurrent = function(keys, args, first) return concurrent(keys, args, first or 1) end,
   rl_all = function(keys, args, first) return all(keys, args, first or 1) end,
 }
+
+-- The EVALSHA script's entry (functions/ratelimit-script.lua): the function `name`, which
+-- comes first in ARGV there, on `keys` with args[first..].
+local ROUTES = { rl_fixed = FIXED, rl_sliding = SLIDING, rl_log = LOG, rl_token = TOKEN, rl_leaky = LEAKY }
+
+local function route(name, keys, args, first)
+  if name == "rl_concurrent" then
+    return concurrent(keys, args, first)
+  elseif name == "rl_all" then
+    return all(keys, args, first)
+  end
+  local kind = ROUTES[name]
+  if kind == nil then
+    return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
+  end
+  return single(kind, name, keys, args, first)
+end
 
 -- The pure part, for the differential tests (functions/README.md).
 local PURE = {

@@ -196,11 +196,23 @@ local function positive(arg, name)
   return tonumber(d)
 end
 
--- The largest count of each unit that stays within 2^63-1 ms.
-local UNITS = {
-  [""] = { 1, I64MAX }, ms = { 1, I64MAX }, s = { 1000, "9223372036854775" },
-  m = { 60000, "153722867280912" }, h = { 3600000, "2562047788015" }, d = { 86400000, "106751991167" },
-}
+-- A unit's milliseconds, and the largest count of it that stays within 2^63-1 ms (nil: no such
+-- unit). Code rather than a table of tables: the EVALSHA script builds what it uses at every
+-- call, and seven tables cost more than this.
+local function unit_of(unit)
+  if unit == "" or unit == "ms" then
+    return 1, I64MAX
+  elseif unit == "s" then
+    return 1000, "9223372036854775"
+  elseif unit == "m" then
+    return 60000, "153722867280912"
+  elseif unit == "h" then
+    return 3600000, "2562047788015"
+  elseif unit == "d" then
+    return 86400000, "106751991167"
+  end
+  return nil
+end
 
 local function duration(arg, name)
   local at = find(arg, "[^0-9]")
@@ -208,7 +220,7 @@ local function duration(arg, name)
   if at then
     digits, unit = sub(arg, 1, at - 1), lower(sub(arg, at))
   end
-  local scale = UNITS[unit]
+  local scale, most = unit_of(unit)
   if scale == nil then
     fail("ERR invalid duration '" .. printable(arg) .. "' for " .. name)
   end
@@ -219,10 +231,10 @@ local function duration(arg, name)
   if d == "0" then
     fail("ERR " .. name .. " must be at least 1 ms")
   end
-  if #d >= #scale[2] and not dec_le(d, scale[2]) then
+  if #d >= #most and not dec_le(d, most) then
     fail("ERR " .. name .. " must be at most " .. I64MAX)
   end
-  return tonumber(d) * scale[1]
+  return tonumber(d) * scale
 end
 
 local function upper_is(s, name)
@@ -1506,8 +1518,16 @@ end
 
 -- ------------------------------------------------------------------ one call (src/limiter.rs)
 
-local DECIDE = { [FIXED] = fixed_decide, [SLIDING] = sliding_decide, [TOKEN] = token_decide, [LEAKY] = leaky_decide }
-local DECODE = { [SLIDING] = sliding_decode, [TOKEN] = token_decode, [LEAKY] = leaky_decode }
+-- RL.SLIDING's, RL.TOKEN's or RL.LEAKY's decider and decoder. (Code, not a table: the EVALSHA
+-- script would build every algorithm's closures to fill one.)
+local function tagged_algorithm(kind)
+  if kind == SLIDING then
+    return sliding_decide, sliding_decode
+  elseif kind == TOKEN then
+    return token_decide, token_decode
+  end
+  return leaky_decide, leaky_decode
+end
 
 local function encode(kind, state)
   if kind == FIXED then
@@ -1551,10 +1571,13 @@ local function evaluate(call, bytes, expire_at, now)
     local state, at
     if spec.kind == FIXED then
       r, state, at = fixed_decide(bytes and fixed_decode(bytes), expire_at, now, spec, req)
-    elseif bytes then
-      r, state, at = DECIDE[spec.kind](DECODE[spec.kind](bytes), expire_at ~= nil, now, spec, req)
     else
-      r, state, at = DECIDE[spec.kind](nil, false, now, spec, req)
+      local decide, decode = tagged_algorithm(spec.kind)
+      if bytes then
+        r, state, at = decide(decode(bytes), expire_at ~= nil, now, spec, req)
+      else
+        r, state, at = decide(nil, false, now, spec, req)
+      end
     end
     if at then
       write = { value = true, bytes = encode(spec.kind, state), expire_at = at }
@@ -1798,7 +1821,6 @@ local function arity_error(command, words, least)
   end
 end
 
-local ARITY = { [FIXED] = 4, [SLIDING] = 4, [LOG] = 4, [TOKEN] = 5, [LEAKY] = 5 }
 
 -- One RL command: `kind` on keys[1] with args[first..].
 local function single(kind, name, keys, args, first)
@@ -1808,7 +1830,9 @@ local function single(kind, name, keys, args, first)
   if #keys ~= 1 then
     return redis.error_reply("ERR " .. name .. " takes one key (numkeys 1)")
   end
-  local short = arity_error(kind, 2 + #args - first + 1, ARITY[kind])
+  -- The module's arity: `RL.FIXED key limit window`, `RL.TOKEN key capacity rate period`.
+  local least = (kind == TOKEN or kind == LEAKY) and 5 or 4
+  local short = arity_error(kind, 2 + #args - first + 1, least)
   if short then
     return short
   end
@@ -1980,19 +2004,23 @@ local COMMANDS = {
 
 -- The EVALSHA script's entry (functions/ratelimit-script.lua): the function `name`, which
 -- comes first in ARGV there, on `keys` with args[first..].
-local ROUTES = { rl_fixed = FIXED, rl_sliding = SLIDING, rl_log = LOG, rl_token = TOKEN, rl_leaky = LEAKY }
-
 local function route(name, keys, args, first)
-  if name == "rl_concurrent" then
+  if name == "rl_fixed" then
+    return single(FIXED, name, keys, args, first)
+  elseif name == "rl_sliding" then
+    return single(SLIDING, name, keys, args, first)
+  elseif name == "rl_log" then
+    return single(LOG, name, keys, args, first)
+  elseif name == "rl_token" then
+    return single(TOKEN, name, keys, args, first)
+  elseif name == "rl_leaky" then
+    return single(LEAKY, name, keys, args, first)
+  elseif name == "rl_concurrent" then
     return concurrent(keys, args, first)
   elseif name == "rl_all" then
     return all(keys, args, first)
   end
-  local kind = ROUTES[name]
-  if kind == nil then
-    return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
-  end
-  return single(kind, name, keys, args, first)
+  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
 end
 
 -- The pure part, for the differential tests (functions/README.md).

@@ -425,6 +425,147 @@ fn dispatch(names: &[&str], bodies: &BTreeMap<&str, (String, String)>, pad: &str
     out.push_str(&format!("{pad}else\n{pad}  return nil\n{pad}end\n"));
 }
 
+/// The standard functions that the library's `init()` keeps in top-level names (FUNCTION
+/// LOAD's top level cannot see `string` or `math`; a script's can): name and value, from
+/// init's `a, b = string.a, math.b` lines. The script's LIB starts with them, so init never
+/// runs there.
+fn standard_functions<'a>(defs: &BTreeMap<&'a str, Definition<'a>>) -> Vec<(&'a str, String)> {
+    let init = defs.get("init").expect("the library's init()");
+    let sig: Vec<&str> = init.value.iter().filter(|t| significant(t)).map(|t| t.text).collect();
+    assert!(sig.len() > 4 && sig[..3] == ["function", "(", ")"] && sig[sig.len() - 1] == "end", "init() takes nothing");
+    let mut out = Vec::new();
+    let mut rest = &sig[3..sig.len() - 1];
+    while !rest.is_empty() {
+        let eq = rest.iter().position(|&t| t == "=").expect("init() only assigns");
+        let names: Vec<&str> = rest[..eq].iter().copied().filter(|&t| t != ",").collect();
+        // The values: one `lib.function` per name, separated by commas.
+        let mut values = Vec::new();
+        let mut k = eq + 1;
+        for n in 0..names.len() {
+            let value = rest.get(k..k + 3).expect("a value per name");
+            assert!(
+                ["string", "math", "table"].contains(&value[0]) && value[1] == ".",
+                "init() sets {}, not a standard function",
+                names[n]
+            );
+            values.push(format!("{}.{}", value[0], value[2]));
+            k += if n + 1 < names.len() { 4 } else { 3 };
+        }
+        for (name, value) in names.into_iter().zip(values) {
+            assert!(defs[name].value.is_empty(), "{name} is set by init() and has a value of its own");
+            out.push((name, value));
+        }
+        rest = &rest[k..];
+    }
+    out
+}
+
+/// A stand-in for the Redis commands the library calls, enough for its usual paths: strings
+/// with an expiry, sorted sets, a clock that moves 1 ms per TIME.
+const REDIS_STAND_IN: &str = r#"
+local keys, now = {}, 1700000000000
+local function zsorted(z)
+  local members = {}
+  for m, sc in pairs(z) do members[#members + 1] = { m, sc } end
+  table.sort(members, function(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+  return members
+end
+local function call(cmd, key, a, b, c)
+  local k = keys[key]
+  if cmd == "TIME" then
+    now = now + 1
+    return { tostring(math.floor(now / 1000)), tostring(now % 1000 * 1000) }
+  elseif cmd == "PEXPIRETIME" then
+    return k == nil and -2 or (k.at or -1)
+  elseif cmd == "GET" then
+    return k ~= nil and k.value or false
+  elseif cmd == "SET" then
+    keys[key] = { value = a, at = tonumber(c) }
+  elseif cmd == "SETRANGE" then
+    local v = k.value
+    k.value = v:sub(1, tonumber(a)) .. b .. v:sub(tonumber(a) + #b + 1)
+  elseif cmd == "PEXPIREAT" then
+    k.at = tonumber(a)
+  elseif cmd == "ZCARD" then
+    local n = 0
+    for _ in pairs(k and k.z or {}) do n = n + 1 end
+    return n
+  elseif cmd == "ZSCORE" then
+    local sc = k and k.z[a]
+    return sc and tostring(sc) or false
+  elseif cmd == "ZRANGE" then
+    local members, out = zsorted(k.z), {}
+    local n = #members
+    local from, to = tonumber(a), tonumber(b)
+    if from < 0 then from = math.max(n + from, 0) end
+    if to < 0 then to = n + to end
+    for r = from, math.min(to, n - 1) do
+      out[#out + 1] = members[r + 1][1]
+      out[#out + 1] = tostring(members[r + 1][2])
+    end
+    return out
+  elseif cmd == "ZADD" then
+    keys[key] = k or { z = {} }
+    keys[key].z[b] = tonumber(a)
+  elseif cmd == "ZREM" then
+    k.z[a] = nil
+  elseif cmd == "ZREMRANGEBYSCORE" then
+    local top = b == "+inf" and math.huge or tonumber(b)
+    for m, sc in pairs(k.z) do if sc <= top then k.z[m] = nil end end
+  else
+    error("the stand-in has no " .. cmd)
+  end
+  return "OK"
+end
+redis = {
+  call = call,
+  pcall = call,
+  error_reply = function(e) return { err = e } end,
+}
+"#;
+
+/// Each route's usual calls (those of `make bench`), each made three times on the same keys.
+const USUAL_CALLS: [(&str, &[&str], &[&str]); 7] = [
+    ("rl_fixed", &["k"], &["1000000000", "1h"]),
+    ("rl_sliding", &["k"], &["1000000000", "1h"]),
+    ("rl_log", &["k"], &["100", "1s"]),
+    ("rl_token", &["k"], &["1000000000", "1000", "1h"]),
+    ("rl_leaky", &["k"], &["1000000000", "1000", "1h"]),
+    ("rl_concurrent", &["k"], &["100", "1h", "w:1"]),
+    ("rl_all", &["a", "b", "c"], &["FIXED", "1000000000", "1h", "FIXED", "1000000000", "1h", "FIXED", "1000000000", "1h"]),
+];
+
+/// The functions each route's usual calls run, found by running them in Lua 5.1 against a
+/// stand-in for Redis: what the lazy script's LIB holds after the calls.
+fn hot_functions(lazy_script: &str) -> Hot {
+    let lua = mlua::Lua::new();
+    let script = lua.load(lazy_script).into_function().expect("the lazy script compiles");
+    USUAL_CALLS
+        .iter()
+        .map(|(route, keys, args)| {
+            lua.load(REDIS_STAND_IN).exec().expect("the stand-in loads");
+            let keys = lua.create_sequence_from(keys.iter().copied()).expect("KEYS");
+            let argv = lua.create_sequence_from(std::iter::once(*route).chain(args.iter().copied())).expect("ARGV");
+            lua.globals().set("KEYS", keys).expect("KEYS");
+            lua.globals().set("ARGV", argv).expect("ARGV");
+            let mut names = BTreeSet::new();
+            for holder in ["w:1", "w:2", "w:1"] {
+                if *route == "rl_concurrent" {
+                    let argv: mlua::Table = lua.globals().get("ARGV").expect("ARGV");
+                    argv.set(4, holder).expect("the holder");
+                }
+                let reply: mlua::Value = script.call(()).expect("the usual call runs");
+                if let mlua::Value::Table(t) = &reply {
+                    assert!(t.get::<Option<String>>("err").expect("a reply").is_none(), "{route}'s usual call fails: {reply:?}");
+                }
+                let defined: mlua::Table = lua.load("return LIB_SEEN").eval().expect("LIB's names");
+                names.extend(defined.sequence_values::<String>().map(|n| n.expect("a name")));
+            }
+            (*route, names)
+        })
+        .collect()
+}
+
 /// What `functions/ratelimit-script.lua` must hold.
 pub(crate) fn script_from_library() -> String {
     let (body, tail) = generated();
@@ -437,8 +578,23 @@ pub(crate) fn script_from_library() -> String {
     )
 }
 
-/// The script's definitions (`LIB`), and its tail.
+/// The script's definitions (`LIB`), and its tail (with the functions each route runs
+/// defined ahead, see `hot_functions`).
 pub(crate) fn generated() -> (String, String) {
+    let (lazy, tail) = generated_with(None);
+    // The lazy script, reporting the names LIB holds after the call in LIB_SEEN.
+    let entry = "return LIB.route(";
+    assert!(tail.contains(entry), "the tail calls LIB.route");
+    let report = "LIB_SEEN = {}\nfor name in pairs(LIB) do\n  LIB_SEEN[#LIB_SEEN + 1] = name\nend\nreturn reply\n";
+    let hot = hot_functions(&format!("{lazy}{}{report}", tail.replace(entry, "local reply = LIB.route(")));
+    generated_with(Some(&hot))
+}
+
+/// Each route's function name, and the names of the library's top-level definitions its
+/// usual calls read.
+type Hot = Vec<(&'static str, BTreeSet<String>)>;
+
+fn generated_with(hot: Option<&Hot>) -> (String, String) {
     let body_tokens = tokenize(library_body());
     let (order, defs) = definitions(&statements(&body_tokens));
     let top: BTreeSet<&str> = order.iter().copied().collect();
@@ -465,13 +621,44 @@ pub(crate) fn generated() -> (String, String) {
         .map(|name| (*name, (defs[name].comment.clone(), rewrite(&defs[name].value, &constants, &lazy))))
         .collect();
     let defined: Vec<&str> = order.iter().copied().filter(|n| bodies.contains_key(n)).collect();
+    let standard: Vec<String> = standard_functions(&defs).iter().map(|(name, value)| format!("  {name} = {value},\n")).collect();
     let mut out = String::new();
-    out.push_str("local LIB\nLIB = setmetatable({}, { __index = function(_, lib_name)\n  local lib_value\n");
+    out.push_str("local LIB\nLIB = setmetatable({\n");
+    out.push_str(&standard.concat());
+    out.push_str("}, { __index = function(_, lib_name)\n  local lib_value\n");
     let mut tree = String::new();
     dispatch(&defined, &bodies, "  ", &mut tree);
     out.push_str(&tree);
     out.push_str("  LIB[lib_name] = lib_value\n  return lib_value\nend })\n\n");
-    (out, rewrite(&tail_tokens, &constants, &lazy))
+    let generic_tail = rewrite(&tail_tokens, &constants, &lazy);
+    let Some(hot) = hot else {
+        return (out, generic_tail);
+    };
+    // Each function's own branch: the functions its usual calls run, as locals defined before
+    // the call (a closure costs about a third of a lazy definition); everything else from LIB.
+    let mut branches = String::new();
+    for (k, (route, names)) in hot.iter().enumerate() {
+        let names: Vec<&str> = order.iter().copied().filter(|n| names.contains(*n) && is_function(&defs[n].value)).collect();
+        let cold: BTreeSet<&str> = lazy.iter().copied().filter(|n| !names.contains(n)).collect();
+        branches.push_str(&format!("{} ARGV[1] == \"{route}\" then\n", if k == 0 { "if" } else { "elseif" }));
+        branches.push_str(&format!("  local {}\n", names.join(", ")));
+        for name in &names {
+            // (Without its comments: the library's copy in LIB keeps them.)
+            let code: Vec<Token<'_>> = defs[name].value.iter().copied().filter(|t| t.kind != Kind::Comment).collect();
+            let value = rewrite(&code, &constants, &cold);
+            let value: Vec<&str> = value.lines().filter(|l| !l.trim().is_empty()).collect();
+            let value = value.join("\n");
+            branches.push_str(&format!("  {name} = {}\n", indent(&value, "  ")));
+        }
+        branches.push_str(&format!("  {}\n", indent(rewrite(&tail_tokens, &constants, &cold).trim_end(), "  ")));
+    }
+    branches.push_str("end\n\n");
+    (out, format!("{branches}{generic_tail}"))
+}
+
+/// Whether a definition is a function (`function(...) ... end`).
+fn is_function(value: &[Token<'_>]) -> bool {
+    value.iter().find(|t| significant(t)).is_some_and(|t| t.text == "function")
 }
 
 #[test]

@@ -2081,7 +2081,7 @@ LIB = setmetatable({
 end })
 
 if ARGV[1] == "rl_fixed" then
-  local exact, sub0, u128_digits, positive, unit_of, duration, options_of, spec_of, check_exact, parse, fixed_decode, reply, window_start, fixed_decide, encode, waits_until, evaluate, catching, parsed, server_ms, read_key, apply, arity_error, single, route
+  local route, unit_of, duration, options_of, spec_of, check_exact, parse, fixed_decode, reply, window_start, fixed_decide, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, sub0, positive, catching, u128_digits, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -2479,7 +2479,7 @@ if ARGV[1] == "rl_fixed" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_sliding" then
-  local exact, idiv, sub0, u128_digits, positive, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, sliding_decode, tagged, reply, window_start, sliding_events, counters_in, sliding_decide, tagged_algorithm, encode, waits_until, evaluate, catching, parsed, server_ms, read_key, apply, arity_error, single, route
+  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, sliding_decode, tagged, reply, window_start, sliding_events, counters_in, sliding_decide, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, sub0, u128_digits, positive, catching, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -3038,7 +3038,7 @@ elseif ARGV[1] == "rl_sliding" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_log" then
-  local exact, sub0, u128_digits, positive, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_word, word_str, header_str, log_parse, entries, next_entry, log_fresh, log_write, reply, expiry_after_write, log_decide, log_evaluate, waits_until, evaluate, catching, parsed, server_ms, read_key, apply, arity_error, single, route
+  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_word, word_str, log_parse, log_fresh, log_write, reply, log_decide, log_evaluate, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, u128_digits, positive, varint_str, header_str, entries, next_entry, expiry_after_write, catching, sub0, read_varint, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -3709,7 +3709,7 @@ elseif ARGV[1] == "rl_log" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_token" then
-  local exact, idiv, div_ceil, sub0, u128_digits, positive, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, token_decode, tagged, reply, rescale_up, sub_product0, token_decide, owed_now, tagged_algorithm, encode, waits_until, evaluate, catching, parsed, server_ms, read_key, apply, arity_error, single, route
+  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, token_decode, tagged, reply, rescale_up, sub_product0, token_decide, owed_now, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, u128_digits, positive, catching, div_ceil, sub0, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -4259,7 +4259,7 @@ elseif ARGV[1] == "rl_token" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_leaky" then
-  local exact, idiv, div_ceil, sub0, u128_digits, positive, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, leaky_decode, tagged, reply, rescale_up, leaky_decide, drained, tagged_algorithm, encode, waits_until, evaluate, catching, parsed, server_ms, read_key, apply, arity_error, single, route
+  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, leaky_decode, tagged, reply, rescale_up, leaky_decide, drained, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, u128_digits, positive, catching, div_ceil, sub0, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -4803,7 +4803,7 @@ elseif ARGV[1] == "rl_leaky" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_concurrent" then
-  local exact, sub0, u128_digits, positive, unit_of, duration, parse_concurrent, lease_expiry, reply, lease_walk, next_lease, concurrent_decide, waits_until, concurrent_evaluate, catching, server_ms, arity_error, key_expiry, read_leases, ranks_of, apply_leases, concurrent, route
+  local route, positive, unit_of, duration, parse_concurrent, reply, lease_walk, next_lease, concurrent_decide, waits_until, concurrent_evaluate, catching, server_ms, arity_error, key_expiry, read_leases, ranks_of, apply_leases, concurrent, exact, sub0, u128_digits, lease_expiry
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -5180,7 +5180,7 @@ elseif ARGV[1] == "rl_concurrent" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_all" then
-  local exact, sub0, u128_digits, positive, unit_of, duration, options_of, spec_of, check_exact, algorithm, distinct, id_option, parse_all, fixed_decode, reply, window_start, fixed_decide, encode, waits_until, evaluate, evaluate_all, catching, parsed, server_ms, read_key, apply, arity_error, all, route
+  local route, unit_of, duration, options_of, spec_of, check_exact, algorithm, id_option, parse_all, fixed_decode, reply, window_start, fixed_decide, encode, waits_until, evaluate, evaluate_all, parsed, server_ms, read_key, apply, arity_error, all, sub0, positive, distinct, catching, u128_digits, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)

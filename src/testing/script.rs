@@ -641,7 +641,17 @@ fn generated_with(hot: Option<&Hot>) -> (String, String) {
         let names: Vec<&str> = order.iter().copied().filter(|n| names.contains(*n) && is_function(&defs[n].value)).collect();
         let cold: BTreeSet<&str> = lazy.iter().copied().filter(|n| !names.contains(n)).collect();
         branches.push_str(&format!("{} ARGV[1] == \"{route}\" then\n", if k == 0 { "if" } else { "elseif" }));
-        branches.push_str(&format!("  local {}\n", names.join(", ")));
+        // Declared least captured first: Lua 5.1 finds a captured local by walking the open ones
+        // from the last declared, so the most captured are found soonest.
+        let captures = |name: &str| {
+            names
+                .iter()
+                .filter(|other| defs[*other].value.iter().zip(references(&defs[*other].value)).any(|(t, r)| r && t.text == name))
+                .count()
+        };
+        let mut declared = names.clone();
+        declared.sort_by_key(|n| captures(n));
+        branches.push_str(&format!("  local {}\n", declared.join(", ")));
         for name in &names {
             // (Without its comments: the library's copy in LIB keeps them.)
             let code: Vec<Token<'_>> = defs[name].value.iter().copied().filter(|t| t.kind != Kind::Comment).collect();

@@ -132,6 +132,10 @@ LIB = setmetatable({
             end
           elseif lib_name == "parse" then
             lib_value = function(kind, args, i)
+              local plain = LIB.parse_plain(kind, args, i)
+              if plain then
+                return plain
+              end
               if #args - i + 1 > 16 then
                 LIB.fail("ERR syntax error, too many arguments")
               end
@@ -1217,6 +1221,50 @@ LIB = setmetatable({
                 LIB.exact(spec.period)
               end
             end
+          elseif lib_name == "plain_count" then
+            -- The usual argument, a count of 1 to 15 digits without a leading zero: its value (exact, and
+            -- what positive() reads), or nil for any other word.
+            lib_value = function(s)
+              if #s <= 15 and LIB.match(s, "^[1-9][0-9]*$") then
+                return tonumber(s)
+              end
+              return nil
+            end
+          elseif lib_name == "parse_plain" then
+            -- The usual call, the parameters alone, each a plain count and the duration a plain count with
+            -- a lower-case unit: the call parse() reads from them, or nil for any other words (parse()
+            -- then reads them). FCALL remembers parsed calls; this is for EVALSHA, which parses every call.
+            lib_value = function(kind, args, i)
+              local n = #args - i + 1
+              local tagged_kind = kind == "RL.TOKEN" or kind == "RL.LEAKY"
+              if kind == "RL.CONCURRENT" or n ~= (tagged_kind and 3 or 2) then
+                return nil
+              end
+              local first, second = LIB.plain_count(args[i]), nil
+              local digits, unit = LIB.match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+              if first == nil or digits == nil or #digits > 15 then
+                return nil
+              end
+              if tagged_kind then
+                second = LIB.plain_count(args[i + 1])
+                if second == nil then
+                  return nil
+                end
+              end
+              local scale = LIB.unit_of(unit)
+              if scale == nil then
+                return nil
+              end
+              local span = tonumber(digits) * scale
+              if span >= 9007199254740992 then
+                return nil
+              end
+              local request = { cost = 1, peek = false, mode = 1 }
+              if tagged_kind then
+                return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+              end
+              return { spec = { kind = kind, limit = first, window = span }, request = request }
+            end
           elseif lib_name == "NOT_OPTIONS" then
             lib_value = { COST = "COST", REFUND = "REFUND", FORCE = "FORCE" }
           elseif lib_name == "read_varint" then
@@ -2081,7 +2129,7 @@ LIB = setmetatable({
 end })
 
 if ARGV[1] == "rl_fixed" then
-  local route, unit_of, duration, options_of, spec_of, check_exact, parse, fixed_decode, reply, window_start, fixed_decide, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, sub0, positive, catching, u128_digits, exact
+  local route, unit_of, plain_count, parse_plain, parse, fixed_decode, reply, window_start, fixed_decide, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, sub0, catching, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -2093,37 +2141,6 @@ if ARGV[1] == "rl_fixed" then
       return a - b
     end
     return 0
-  end
-  u128_digits = function(s)
-    local n = #s
-    if n == 0 or n > 39 or LIB.find(s, "[^0-9]") then
-      return nil
-    end
-    if LIB.byte(s, 1) ~= 48 then
-      if n < 39 then
-        return s
-      end
-    elseif n == 1 then
-      return s
-    end
-    local d = LIB.match(s, "^0*([0-9]*)$")
-    if d == "" then
-      return "0"
-    end
-    if #d == 39 and not LIB.dec_le(d, "340282366920938463463374607431768211455") then
-      return nil
-    end
-    return d
-  end
-  positive = function(arg, name)
-    local d = u128_digits(arg)
-    if d == nil or d == "0" then
-      LIB.fail("ERR " .. name .. " must be a positive integer")
-    end
-    if #d > 18 and not LIB.dec_le(d, "9223372036854775807") then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d)
   end
   unit_of = function(unit)
     if unit == "" or unit == "ms" then
@@ -2139,117 +2156,57 @@ if ARGV[1] == "rl_fixed" then
     end
     return nil
   end
-  duration = function(arg, name)
-    local at = LIB.find(arg, "[^0-9]")
-    local digits, unit = arg, ""
-    if at then
-      digits, unit = LIB.sub(arg, 1, at - 1), LIB.lower(LIB.sub(arg, at))
+  plain_count = function(s)
+    if #s <= 15 and LIB.match(s, "^[1-9][0-9]*$") then
+      return tonumber(s)
     end
-    local scale, most = unit_of(unit)
-    if scale == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    local d = u128_digits(digits)
-    if d == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    if d == "0" then
-      LIB.fail("ERR " .. name .. " must be at least 1 ms")
-    end
-    if #d >= #most and not LIB.dec_le(d, most) then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d) * scale
+    return nil
   end
-  options_of = function(args, i)
-    local cost, refund, peek, force
-    local n = #args
-    while i <= n do
-      local name = args[i]
-      i = i + 1
-      local is_cost, is_refund = LIB.upper_is(name, "COST"), LIB.upper_is(name, "REFUND")
-      if is_cost or is_refund then
-        local option = is_cost and "COST" or "REFUND"
-        if i > n then
-          LIB.fail("ERR syntax error, " .. option .. " needs a value")
-        end
-        local v = positive(args[i], option)
-        i = i + 1
-        if (is_cost and cost) or (is_refund and refund) then
-          LIB.fail("ERR syntax error, " .. option .. " given more than once")
-        end
-        if is_cost then
-          cost = v
-        else
-          refund = v
-        end
-      elseif LIB.upper_is(name, "PEEK") then
-        if peek then
-          LIB.fail("ERR syntax error, PEEK given more than once")
-        end
-        peek = true
-      elseif LIB.upper_is(name, "FORCE") then
-        if force then
-          LIB.fail("ERR syntax error, FORCE given more than once")
-        end
-        force = true
-      else
-        LIB.fail("ERR syntax error, unknown option '" .. LIB.printable(name) .. "'")
-      end
-    end
-    if refund then
-      if cost or peek or force then
-        LIB.fail("ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE")
-      end
-      return { cost = refund, peek = false, mode = 3 }
-    end
-    if force and peek then
-      LIB.fail("ERR syntax error, FORCE cannot be combined with PEEK")
-    end
-    return { cost = cost or 1, peek = peek or false, mode = force and 2 or 1 }
-  end
-  spec_of = function(kind, args, i)
-    if kind == "RL.CONCURRENT" then
-      if #args < i + 1 then
-        return nil
-      end
-      return { kind = kind, limit = positive(args[i], "limit"), lease = duration(args[i + 1], "lease") }, i + 2
-    end
-    if kind == "RL.TOKEN" or kind == "RL.LEAKY" then
-      if #args < i + 2 then
-        return nil
-      end
-      return { kind = kind, capacity = positive(args[i], "capacity"), rate = positive(args[i + 1], "rate"),
-        period = duration(args[i + 2], "period") }, i + 3
-    end
-    if #args < i + 1 then
+  parse_plain = function(kind, args, i)
+    local n = #args - i + 1
+    local tagged_kind = kind == "RL.TOKEN" or kind == "RL.LEAKY"
+    if kind == "RL.CONCURRENT" or n ~= (tagged_kind and 3 or 2) then
       return nil
     end
-    return { kind = kind, limit = positive(args[i], "limit"), window = duration(args[i + 1], "window") }, i + 2
-  end
-  check_exact = function(spec, request)
-    exact(request.cost)
-    if spec.kind == "RL.CONCURRENT" then
-      exact(spec.limit)
-    elseif spec.limit then
-      exact(spec.limit)
-      exact(spec.window)
-    else
-      exact(spec.capacity)
-      exact(spec.rate)
-      exact(spec.period)
+    local first, second = plain_count(args[i]), nil
+    local digits, unit = LIB.match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+    if first == nil or digits == nil or #digits > 15 then
+      return nil
     end
+    if tagged_kind then
+      second = plain_count(args[i + 1])
+      if second == nil then
+        return nil
+      end
+    end
+    local scale = unit_of(unit)
+    if scale == nil then
+      return nil
+    end
+    local span = tonumber(digits) * scale
+    if span >= 9007199254740992 then
+      return nil
+    end
+    local request = { cost = 1, peek = false, mode = 1 }
+    if tagged_kind then
+      return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+    end
+    return { spec = { kind = kind, limit = first, window = span }, request = request }
   end
   parse = function(kind, args, i)
+    local plain = parse_plain(kind, args, i)
+    if plain then
+      return plain
+    end
     if #args - i + 1 > 16 then
       LIB.fail("ERR syntax error, too many arguments")
     end
-    local spec, after = spec_of(kind, args, i)
+    local spec, after = LIB.spec_of(kind, args, i)
     if spec == nil then
       LIB.fail("ERR wrong number of arguments")
     end
-    local request = options_of(args, after)
-    check_exact(spec, request)
+    local request = LIB.options_of(args, after)
+    LIB.check_exact(spec, request)
     return { spec = spec, request = request }
   end
   fixed_decode = function(s)
@@ -2257,15 +2214,15 @@ if ARGV[1] == "rl_fixed" then
       return tonumber(s)
     end
     if LIB.byte(s, 1) == 45 then
-      if u128_digits(LIB.sub(s, 2)) then
-        local d = u128_digits(LIB.sub(s, 2))
+      if LIB.u128_digits(LIB.sub(s, 2)) then
+        local d = LIB.u128_digits(LIB.sub(s, 2))
         if #d <= 20 and LIB.dec_le(d, "18446744073709551615") then
           LIB.out_of_range("RL.FIXED")
         end
       end
       LIB.foreign(s, "RL.FIXED")
     end
-    local d = u128_digits(s)
+    local d = LIB.u128_digits(s)
     if d == nil then
       if #s > 0 and not LIB.find(s, "[^0-9]") then
         LIB.out_of_range("RL.FIXED")
@@ -2479,7 +2436,7 @@ if ARGV[1] == "rl_fixed" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_sliding" then
-  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, sliding_decode, tagged, reply, window_start, sliding_events, counters_in, sliding_decide, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, sub0, u128_digits, positive, catching, exact
+  local route, unit_of, plain_count, parse_plain, parse, read_varint_long, read_varint, varint_str, read_fields, sliding_decode, tagged, reply, window_start, sliding_events, counters_in, sliding_decide, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, sub0, catching, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -2495,37 +2452,6 @@ elseif ARGV[1] == "rl_sliding" then
     end
     return 0
   end
-  u128_digits = function(s)
-    local n = #s
-    if n == 0 or n > 39 or LIB.find(s, "[^0-9]") then
-      return nil
-    end
-    if LIB.byte(s, 1) ~= 48 then
-      if n < 39 then
-        return s
-      end
-    elseif n == 1 then
-      return s
-    end
-    local d = LIB.match(s, "^0*([0-9]*)$")
-    if d == "" then
-      return "0"
-    end
-    if #d == 39 and not LIB.dec_le(d, "340282366920938463463374607431768211455") then
-      return nil
-    end
-    return d
-  end
-  positive = function(arg, name)
-    local d = u128_digits(arg)
-    if d == nil or d == "0" then
-      LIB.fail("ERR " .. name .. " must be a positive integer")
-    end
-    if #d > 18 and not LIB.dec_le(d, "9223372036854775807") then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d)
-  end
   unit_of = function(unit)
     if unit == "" or unit == "ms" then
       return 1, "9223372036854775807"
@@ -2540,117 +2466,57 @@ elseif ARGV[1] == "rl_sliding" then
     end
     return nil
   end
-  duration = function(arg, name)
-    local at = LIB.find(arg, "[^0-9]")
-    local digits, unit = arg, ""
-    if at then
-      digits, unit = LIB.sub(arg, 1, at - 1), LIB.lower(LIB.sub(arg, at))
+  plain_count = function(s)
+    if #s <= 15 and LIB.match(s, "^[1-9][0-9]*$") then
+      return tonumber(s)
     end
-    local scale, most = unit_of(unit)
-    if scale == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    local d = u128_digits(digits)
-    if d == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    if d == "0" then
-      LIB.fail("ERR " .. name .. " must be at least 1 ms")
-    end
-    if #d >= #most and not LIB.dec_le(d, most) then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d) * scale
+    return nil
   end
-  options_of = function(args, i)
-    local cost, refund, peek, force
-    local n = #args
-    while i <= n do
-      local name = args[i]
-      i = i + 1
-      local is_cost, is_refund = LIB.upper_is(name, "COST"), LIB.upper_is(name, "REFUND")
-      if is_cost or is_refund then
-        local option = is_cost and "COST" or "REFUND"
-        if i > n then
-          LIB.fail("ERR syntax error, " .. option .. " needs a value")
-        end
-        local v = positive(args[i], option)
-        i = i + 1
-        if (is_cost and cost) or (is_refund and refund) then
-          LIB.fail("ERR syntax error, " .. option .. " given more than once")
-        end
-        if is_cost then
-          cost = v
-        else
-          refund = v
-        end
-      elseif LIB.upper_is(name, "PEEK") then
-        if peek then
-          LIB.fail("ERR syntax error, PEEK given more than once")
-        end
-        peek = true
-      elseif LIB.upper_is(name, "FORCE") then
-        if force then
-          LIB.fail("ERR syntax error, FORCE given more than once")
-        end
-        force = true
-      else
-        LIB.fail("ERR syntax error, unknown option '" .. LIB.printable(name) .. "'")
-      end
-    end
-    if refund then
-      if cost or peek or force then
-        LIB.fail("ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE")
-      end
-      return { cost = refund, peek = false, mode = 3 }
-    end
-    if force and peek then
-      LIB.fail("ERR syntax error, FORCE cannot be combined with PEEK")
-    end
-    return { cost = cost or 1, peek = peek or false, mode = force and 2 or 1 }
-  end
-  spec_of = function(kind, args, i)
-    if kind == "RL.CONCURRENT" then
-      if #args < i + 1 then
-        return nil
-      end
-      return { kind = kind, limit = positive(args[i], "limit"), lease = duration(args[i + 1], "lease") }, i + 2
-    end
-    if kind == "RL.TOKEN" or kind == "RL.LEAKY" then
-      if #args < i + 2 then
-        return nil
-      end
-      return { kind = kind, capacity = positive(args[i], "capacity"), rate = positive(args[i + 1], "rate"),
-        period = duration(args[i + 2], "period") }, i + 3
-    end
-    if #args < i + 1 then
+  parse_plain = function(kind, args, i)
+    local n = #args - i + 1
+    local tagged_kind = kind == "RL.TOKEN" or kind == "RL.LEAKY"
+    if kind == "RL.CONCURRENT" or n ~= (tagged_kind and 3 or 2) then
       return nil
     end
-    return { kind = kind, limit = positive(args[i], "limit"), window = duration(args[i + 1], "window") }, i + 2
-  end
-  check_exact = function(spec, request)
-    exact(request.cost)
-    if spec.kind == "RL.CONCURRENT" then
-      exact(spec.limit)
-    elseif spec.limit then
-      exact(spec.limit)
-      exact(spec.window)
-    else
-      exact(spec.capacity)
-      exact(spec.rate)
-      exact(spec.period)
+    local first, second = plain_count(args[i]), nil
+    local digits, unit = LIB.match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+    if first == nil or digits == nil or #digits > 15 then
+      return nil
     end
+    if tagged_kind then
+      second = plain_count(args[i + 1])
+      if second == nil then
+        return nil
+      end
+    end
+    local scale = unit_of(unit)
+    if scale == nil then
+      return nil
+    end
+    local span = tonumber(digits) * scale
+    if span >= 9007199254740992 then
+      return nil
+    end
+    local request = { cost = 1, peek = false, mode = 1 }
+    if tagged_kind then
+      return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+    end
+    return { spec = { kind = kind, limit = first, window = span }, request = request }
   end
   parse = function(kind, args, i)
+    local plain = parse_plain(kind, args, i)
+    if plain then
+      return plain
+    end
     if #args - i + 1 > 16 then
       LIB.fail("ERR syntax error, too many arguments")
     end
-    local spec, after = spec_of(kind, args, i)
+    local spec, after = LIB.spec_of(kind, args, i)
     if spec == nil then
       LIB.fail("ERR wrong number of arguments")
     end
-    local request = options_of(args, after)
-    check_exact(spec, request)
+    local request = LIB.options_of(args, after)
+    LIB.check_exact(spec, request)
     return { spec = spec, request = request }
   end
   read_varint_long = function(s, off, stop)
@@ -3038,7 +2904,7 @@ elseif ARGV[1] == "rl_sliding" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_log" then
-  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_word, word_str, log_parse, log_fresh, log_write, reply, log_decide, log_evaluate, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, u128_digits, positive, varint_str, header_str, entries, next_entry, expiry_after_write, catching, sub0, read_varint, exact
+  local route, unit_of, plain_count, parse_plain, parse, read_varint_long, read_word, word_str, log_parse, log_fresh, log_write, reply, log_decide, log_evaluate, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, varint_str, header_str, entries, next_entry, expiry_after_write, catching, sub0, read_varint, exact
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -3050,37 +2916,6 @@ elseif ARGV[1] == "rl_log" then
       return a - b
     end
     return 0
-  end
-  u128_digits = function(s)
-    local n = #s
-    if n == 0 or n > 39 or LIB.find(s, "[^0-9]") then
-      return nil
-    end
-    if LIB.byte(s, 1) ~= 48 then
-      if n < 39 then
-        return s
-      end
-    elseif n == 1 then
-      return s
-    end
-    local d = LIB.match(s, "^0*([0-9]*)$")
-    if d == "" then
-      return "0"
-    end
-    if #d == 39 and not LIB.dec_le(d, "340282366920938463463374607431768211455") then
-      return nil
-    end
-    return d
-  end
-  positive = function(arg, name)
-    local d = u128_digits(arg)
-    if d == nil or d == "0" then
-      LIB.fail("ERR " .. name .. " must be a positive integer")
-    end
-    if #d > 18 and not LIB.dec_le(d, "9223372036854775807") then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d)
   end
   unit_of = function(unit)
     if unit == "" or unit == "ms" then
@@ -3096,117 +2931,57 @@ elseif ARGV[1] == "rl_log" then
     end
     return nil
   end
-  duration = function(arg, name)
-    local at = LIB.find(arg, "[^0-9]")
-    local digits, unit = arg, ""
-    if at then
-      digits, unit = LIB.sub(arg, 1, at - 1), LIB.lower(LIB.sub(arg, at))
+  plain_count = function(s)
+    if #s <= 15 and LIB.match(s, "^[1-9][0-9]*$") then
+      return tonumber(s)
     end
-    local scale, most = unit_of(unit)
-    if scale == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    local d = u128_digits(digits)
-    if d == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    if d == "0" then
-      LIB.fail("ERR " .. name .. " must be at least 1 ms")
-    end
-    if #d >= #most and not LIB.dec_le(d, most) then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d) * scale
+    return nil
   end
-  options_of = function(args, i)
-    local cost, refund, peek, force
-    local n = #args
-    while i <= n do
-      local name = args[i]
-      i = i + 1
-      local is_cost, is_refund = LIB.upper_is(name, "COST"), LIB.upper_is(name, "REFUND")
-      if is_cost or is_refund then
-        local option = is_cost and "COST" or "REFUND"
-        if i > n then
-          LIB.fail("ERR syntax error, " .. option .. " needs a value")
-        end
-        local v = positive(args[i], option)
-        i = i + 1
-        if (is_cost and cost) or (is_refund and refund) then
-          LIB.fail("ERR syntax error, " .. option .. " given more than once")
-        end
-        if is_cost then
-          cost = v
-        else
-          refund = v
-        end
-      elseif LIB.upper_is(name, "PEEK") then
-        if peek then
-          LIB.fail("ERR syntax error, PEEK given more than once")
-        end
-        peek = true
-      elseif LIB.upper_is(name, "FORCE") then
-        if force then
-          LIB.fail("ERR syntax error, FORCE given more than once")
-        end
-        force = true
-      else
-        LIB.fail("ERR syntax error, unknown option '" .. LIB.printable(name) .. "'")
-      end
-    end
-    if refund then
-      if cost or peek or force then
-        LIB.fail("ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE")
-      end
-      return { cost = refund, peek = false, mode = 3 }
-    end
-    if force and peek then
-      LIB.fail("ERR syntax error, FORCE cannot be combined with PEEK")
-    end
-    return { cost = cost or 1, peek = peek or false, mode = force and 2 or 1 }
-  end
-  spec_of = function(kind, args, i)
-    if kind == "RL.CONCURRENT" then
-      if #args < i + 1 then
-        return nil
-      end
-      return { kind = kind, limit = positive(args[i], "limit"), lease = duration(args[i + 1], "lease") }, i + 2
-    end
-    if kind == "RL.TOKEN" or kind == "RL.LEAKY" then
-      if #args < i + 2 then
-        return nil
-      end
-      return { kind = kind, capacity = positive(args[i], "capacity"), rate = positive(args[i + 1], "rate"),
-        period = duration(args[i + 2], "period") }, i + 3
-    end
-    if #args < i + 1 then
+  parse_plain = function(kind, args, i)
+    local n = #args - i + 1
+    local tagged_kind = kind == "RL.TOKEN" or kind == "RL.LEAKY"
+    if kind == "RL.CONCURRENT" or n ~= (tagged_kind and 3 or 2) then
       return nil
     end
-    return { kind = kind, limit = positive(args[i], "limit"), window = duration(args[i + 1], "window") }, i + 2
-  end
-  check_exact = function(spec, request)
-    exact(request.cost)
-    if spec.kind == "RL.CONCURRENT" then
-      exact(spec.limit)
-    elseif spec.limit then
-      exact(spec.limit)
-      exact(spec.window)
-    else
-      exact(spec.capacity)
-      exact(spec.rate)
-      exact(spec.period)
+    local first, second = plain_count(args[i]), nil
+    local digits, unit = LIB.match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+    if first == nil or digits == nil or #digits > 15 then
+      return nil
     end
+    if tagged_kind then
+      second = plain_count(args[i + 1])
+      if second == nil then
+        return nil
+      end
+    end
+    local scale = unit_of(unit)
+    if scale == nil then
+      return nil
+    end
+    local span = tonumber(digits) * scale
+    if span >= 9007199254740992 then
+      return nil
+    end
+    local request = { cost = 1, peek = false, mode = 1 }
+    if tagged_kind then
+      return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+    end
+    return { spec = { kind = kind, limit = first, window = span }, request = request }
   end
   parse = function(kind, args, i)
+    local plain = parse_plain(kind, args, i)
+    if plain then
+      return plain
+    end
     if #args - i + 1 > 16 then
       LIB.fail("ERR syntax error, too many arguments")
     end
-    local spec, after = spec_of(kind, args, i)
+    local spec, after = LIB.spec_of(kind, args, i)
     if spec == nil then
       LIB.fail("ERR wrong number of arguments")
     end
-    local request = options_of(args, after)
-    check_exact(spec, request)
+    local request = LIB.options_of(args, after)
+    LIB.check_exact(spec, request)
     return { spec = spec, request = request }
   end
   read_varint_long = function(s, off, stop)
@@ -3709,7 +3484,7 @@ elseif ARGV[1] == "rl_log" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_token" then
-  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, token_decode, tagged, reply, rescale_up, sub_product0, token_decide, owed_now, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, u128_digits, positive, catching, div_ceil, sub0, exact
+  local route, unit_of, plain_count, parse_plain, parse, read_varint_long, read_varint, varint_str, read_fields, token_decode, tagged, reply, rescale_up, sub_product0, token_decide, owed_now, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, catching, exact, div_ceil, sub0
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -3732,37 +3507,6 @@ elseif ARGV[1] == "rl_token" then
     end
     return 0
   end
-  u128_digits = function(s)
-    local n = #s
-    if n == 0 or n > 39 or LIB.find(s, "[^0-9]") then
-      return nil
-    end
-    if LIB.byte(s, 1) ~= 48 then
-      if n < 39 then
-        return s
-      end
-    elseif n == 1 then
-      return s
-    end
-    local d = LIB.match(s, "^0*([0-9]*)$")
-    if d == "" then
-      return "0"
-    end
-    if #d == 39 and not LIB.dec_le(d, "340282366920938463463374607431768211455") then
-      return nil
-    end
-    return d
-  end
-  positive = function(arg, name)
-    local d = u128_digits(arg)
-    if d == nil or d == "0" then
-      LIB.fail("ERR " .. name .. " must be a positive integer")
-    end
-    if #d > 18 and not LIB.dec_le(d, "9223372036854775807") then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d)
-  end
   unit_of = function(unit)
     if unit == "" or unit == "ms" then
       return 1, "9223372036854775807"
@@ -3777,117 +3521,57 @@ elseif ARGV[1] == "rl_token" then
     end
     return nil
   end
-  duration = function(arg, name)
-    local at = LIB.find(arg, "[^0-9]")
-    local digits, unit = arg, ""
-    if at then
-      digits, unit = LIB.sub(arg, 1, at - 1), LIB.lower(LIB.sub(arg, at))
+  plain_count = function(s)
+    if #s <= 15 and LIB.match(s, "^[1-9][0-9]*$") then
+      return tonumber(s)
     end
-    local scale, most = unit_of(unit)
-    if scale == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    local d = u128_digits(digits)
-    if d == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    if d == "0" then
-      LIB.fail("ERR " .. name .. " must be at least 1 ms")
-    end
-    if #d >= #most and not LIB.dec_le(d, most) then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d) * scale
+    return nil
   end
-  options_of = function(args, i)
-    local cost, refund, peek, force
-    local n = #args
-    while i <= n do
-      local name = args[i]
-      i = i + 1
-      local is_cost, is_refund = LIB.upper_is(name, "COST"), LIB.upper_is(name, "REFUND")
-      if is_cost or is_refund then
-        local option = is_cost and "COST" or "REFUND"
-        if i > n then
-          LIB.fail("ERR syntax error, " .. option .. " needs a value")
-        end
-        local v = positive(args[i], option)
-        i = i + 1
-        if (is_cost and cost) or (is_refund and refund) then
-          LIB.fail("ERR syntax error, " .. option .. " given more than once")
-        end
-        if is_cost then
-          cost = v
-        else
-          refund = v
-        end
-      elseif LIB.upper_is(name, "PEEK") then
-        if peek then
-          LIB.fail("ERR syntax error, PEEK given more than once")
-        end
-        peek = true
-      elseif LIB.upper_is(name, "FORCE") then
-        if force then
-          LIB.fail("ERR syntax error, FORCE given more than once")
-        end
-        force = true
-      else
-        LIB.fail("ERR syntax error, unknown option '" .. LIB.printable(name) .. "'")
-      end
-    end
-    if refund then
-      if cost or peek or force then
-        LIB.fail("ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE")
-      end
-      return { cost = refund, peek = false, mode = 3 }
-    end
-    if force and peek then
-      LIB.fail("ERR syntax error, FORCE cannot be combined with PEEK")
-    end
-    return { cost = cost or 1, peek = peek or false, mode = force and 2 or 1 }
-  end
-  spec_of = function(kind, args, i)
-    if kind == "RL.CONCURRENT" then
-      if #args < i + 1 then
-        return nil
-      end
-      return { kind = kind, limit = positive(args[i], "limit"), lease = duration(args[i + 1], "lease") }, i + 2
-    end
-    if kind == "RL.TOKEN" or kind == "RL.LEAKY" then
-      if #args < i + 2 then
-        return nil
-      end
-      return { kind = kind, capacity = positive(args[i], "capacity"), rate = positive(args[i + 1], "rate"),
-        period = duration(args[i + 2], "period") }, i + 3
-    end
-    if #args < i + 1 then
+  parse_plain = function(kind, args, i)
+    local n = #args - i + 1
+    local tagged_kind = kind == "RL.TOKEN" or kind == "RL.LEAKY"
+    if kind == "RL.CONCURRENT" or n ~= (tagged_kind and 3 or 2) then
       return nil
     end
-    return { kind = kind, limit = positive(args[i], "limit"), window = duration(args[i + 1], "window") }, i + 2
-  end
-  check_exact = function(spec, request)
-    exact(request.cost)
-    if spec.kind == "RL.CONCURRENT" then
-      exact(spec.limit)
-    elseif spec.limit then
-      exact(spec.limit)
-      exact(spec.window)
-    else
-      exact(spec.capacity)
-      exact(spec.rate)
-      exact(spec.period)
+    local first, second = plain_count(args[i]), nil
+    local digits, unit = LIB.match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+    if first == nil or digits == nil or #digits > 15 then
+      return nil
     end
+    if tagged_kind then
+      second = plain_count(args[i + 1])
+      if second == nil then
+        return nil
+      end
+    end
+    local scale = unit_of(unit)
+    if scale == nil then
+      return nil
+    end
+    local span = tonumber(digits) * scale
+    if span >= 9007199254740992 then
+      return nil
+    end
+    local request = { cost = 1, peek = false, mode = 1 }
+    if tagged_kind then
+      return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+    end
+    return { spec = { kind = kind, limit = first, window = span }, request = request }
   end
   parse = function(kind, args, i)
+    local plain = parse_plain(kind, args, i)
+    if plain then
+      return plain
+    end
     if #args - i + 1 > 16 then
       LIB.fail("ERR syntax error, too many arguments")
     end
-    local spec, after = spec_of(kind, args, i)
+    local spec, after = LIB.spec_of(kind, args, i)
     if spec == nil then
       LIB.fail("ERR wrong number of arguments")
     end
-    local request = options_of(args, after)
-    check_exact(spec, request)
+    local request = LIB.options_of(args, after)
+    LIB.check_exact(spec, request)
     return { spec = spec, request = request }
   end
   read_varint_long = function(s, off, stop)
@@ -4259,7 +3943,7 @@ elseif ARGV[1] == "rl_token" then
   LIB.MEMO_ON = false
   return route(ARGV[1] or "", KEYS, ARGV, 2)
 elseif ARGV[1] == "rl_leaky" then
-  local route, unit_of, duration, options_of, spec_of, check_exact, parse, read_varint_long, read_varint, varint_str, read_fields, leaky_decode, tagged, reply, rescale_up, leaky_decide, drained, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, u128_digits, positive, catching, div_ceil, sub0, exact
+  local route, unit_of, plain_count, parse_plain, parse, read_varint_long, read_varint, varint_str, read_fields, leaky_decode, tagged, reply, rescale_up, leaky_decide, drained, tagged_algorithm, encode, waits_until, evaluate, parsed, server_ms, read_key, apply, arity_error, single, idiv, catching, exact, div_ceil, sub0
   exact = function(v)
     if v >= 9007199254740992 then
       error(LIB.RANGE, 0)
@@ -4282,37 +3966,6 @@ elseif ARGV[1] == "rl_leaky" then
     end
     return 0
   end
-  u128_digits = function(s)
-    local n = #s
-    if n == 0 or n > 39 or LIB.find(s, "[^0-9]") then
-      return nil
-    end
-    if LIB.byte(s, 1) ~= 48 then
-      if n < 39 then
-        return s
-      end
-    elseif n == 1 then
-      return s
-    end
-    local d = LIB.match(s, "^0*([0-9]*)$")
-    if d == "" then
-      return "0"
-    end
-    if #d == 39 and not LIB.dec_le(d, "340282366920938463463374607431768211455") then
-      return nil
-    end
-    return d
-  end
-  positive = function(arg, name)
-    local d = u128_digits(arg)
-    if d == nil or d == "0" then
-      LIB.fail("ERR " .. name .. " must be a positive integer")
-    end
-    if #d > 18 and not LIB.dec_le(d, "9223372036854775807") then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d)
-  end
   unit_of = function(unit)
     if unit == "" or unit == "ms" then
       return 1, "9223372036854775807"
@@ -4327,117 +3980,57 @@ elseif ARGV[1] == "rl_leaky" then
     end
     return nil
   end
-  duration = function(arg, name)
-    local at = LIB.find(arg, "[^0-9]")
-    local digits, unit = arg, ""
-    if at then
-      digits, unit = LIB.sub(arg, 1, at - 1), LIB.lower(LIB.sub(arg, at))
+  plain_count = function(s)
+    if #s <= 15 and LIB.match(s, "^[1-9][0-9]*$") then
+      return tonumber(s)
     end
-    local scale, most = unit_of(unit)
-    if scale == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    local d = u128_digits(digits)
-    if d == nil then
-      LIB.fail("ERR invalid duration '" .. LIB.printable(arg) .. "' for " .. name)
-    end
-    if d == "0" then
-      LIB.fail("ERR " .. name .. " must be at least 1 ms")
-    end
-    if #d >= #most and not LIB.dec_le(d, most) then
-      LIB.fail("ERR " .. name .. " must be at most " .. "9223372036854775807")
-    end
-    return tonumber(d) * scale
+    return nil
   end
-  options_of = function(args, i)
-    local cost, refund, peek, force
-    local n = #args
-    while i <= n do
-      local name = args[i]
-      i = i + 1
-      local is_cost, is_refund = LIB.upper_is(name, "COST"), LIB.upper_is(name, "REFUND")
-      if is_cost or is_refund then
-        local option = is_cost and "COST" or "REFUND"
-        if i > n then
-          LIB.fail("ERR syntax error, " .. option .. " needs a value")
-        end
-        local v = positive(args[i], option)
-        i = i + 1
-        if (is_cost and cost) or (is_refund and refund) then
-          LIB.fail("ERR syntax error, " .. option .. " given more than once")
-        end
-        if is_cost then
-          cost = v
-        else
-          refund = v
-        end
-      elseif LIB.upper_is(name, "PEEK") then
-        if peek then
-          LIB.fail("ERR syntax error, PEEK given more than once")
-        end
-        peek = true
-      elseif LIB.upper_is(name, "FORCE") then
-        if force then
-          LIB.fail("ERR syntax error, FORCE given more than once")
-        end
-        force = true
-      else
-        LIB.fail("ERR syntax error, unknown option '" .. LIB.printable(name) .. "'")
-      end
-    end
-    if refund then
-      if cost or peek or force then
-        LIB.fail("ERR syntax error, REFUND cannot be combined with COST, PEEK or FORCE")
-      end
-      return { cost = refund, peek = false, mode = 3 }
-    end
-    if force and peek then
-      LIB.fail("ERR syntax error, FORCE cannot be combined with PEEK")
-    end
-    return { cost = cost or 1, peek = peek or false, mode = force and 2 or 1 }
-  end
-  spec_of = function(kind, args, i)
-    if kind == "RL.CONCURRENT" then
-      if #args < i + 1 then
-        return nil
-      end
-      return { kind = kind, limit = positive(args[i], "limit"), lease = duration(args[i + 1], "lease") }, i + 2
-    end
-    if kind == "RL.TOKEN" or kind == "RL.LEAKY" then
-      if #args < i + 2 then
-        return nil
-      end
-      return { kind = kind, capacity = positive(args[i], "capacity"), rate = positive(args[i + 1], "rate"),
-        period = duration(args[i + 2], "period") }, i + 3
-    end
-    if #args < i + 1 then
+  parse_plain = function(kind, args, i)
+    local n = #args - i + 1
+    local tagged_kind = kind == "RL.TOKEN" or kind == "RL.LEAKY"
+    if kind == "RL.CONCURRENT" or n ~= (tagged_kind and 3 or 2) then
       return nil
     end
-    return { kind = kind, limit = positive(args[i], "limit"), window = duration(args[i + 1], "window") }, i + 2
-  end
-  check_exact = function(spec, request)
-    exact(request.cost)
-    if spec.kind == "RL.CONCURRENT" then
-      exact(spec.limit)
-    elseif spec.limit then
-      exact(spec.limit)
-      exact(spec.window)
-    else
-      exact(spec.capacity)
-      exact(spec.rate)
-      exact(spec.period)
+    local first, second = plain_count(args[i]), nil
+    local digits, unit = LIB.match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+    if first == nil or digits == nil or #digits > 15 then
+      return nil
     end
+    if tagged_kind then
+      second = plain_count(args[i + 1])
+      if second == nil then
+        return nil
+      end
+    end
+    local scale = unit_of(unit)
+    if scale == nil then
+      return nil
+    end
+    local span = tonumber(digits) * scale
+    if span >= 9007199254740992 then
+      return nil
+    end
+    local request = { cost = 1, peek = false, mode = 1 }
+    if tagged_kind then
+      return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+    end
+    return { spec = { kind = kind, limit = first, window = span }, request = request }
   end
   parse = function(kind, args, i)
+    local plain = parse_plain(kind, args, i)
+    if plain then
+      return plain
+    end
     if #args - i + 1 > 16 then
       LIB.fail("ERR syntax error, too many arguments")
     end
-    local spec, after = spec_of(kind, args, i)
+    local spec, after = LIB.spec_of(kind, args, i)
     if spec == nil then
       LIB.fail("ERR wrong number of arguments")
     end
-    local request = options_of(args, after)
-    check_exact(spec, request)
+    local request = LIB.options_of(args, after)
+    LIB.check_exact(spec, request)
     return { spec = spec, request = request }
   end
   read_varint_long = function(s, off, stop)

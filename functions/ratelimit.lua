@@ -331,7 +331,55 @@ local function check_exact(spec, request)
   end
 end
 
+-- The usual argument, a count of 1 to 15 digits without a leading zero: its value (exact, and
+-- what positive() reads), or nil for any other word.
+local function plain_count(s)
+  if #s <= 15 and match(s, "^[1-9][0-9]*$") then
+    return tonumber(s)
+  end
+  return nil
+end
+
+-- The usual call, the parameters alone, each a plain count and the duration a plain count with
+-- a lower-case unit: the call parse() reads from them, or nil for any other words (parse()
+-- then reads them). FCALL remembers parsed calls; this is for EVALSHA, which parses every call.
+local function parse_plain(kind, args, i)
+  local n = #args - i + 1
+  local tagged_kind = kind == TOKEN or kind == LEAKY
+  if kind == CONCURRENT or n ~= (tagged_kind and 3 or 2) then
+    return nil
+  end
+  local first, second = plain_count(args[i]), nil
+  local digits, unit = match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+  if first == nil or digits == nil or #digits > 15 then
+    return nil
+  end
+  if tagged_kind then
+    second = plain_count(args[i + 1])
+    if second == nil then
+      return nil
+    end
+  end
+  local scale = unit_of(unit)
+  if scale == nil then
+    return nil
+  end
+  local span = tonumber(digits) * scale
+  if span >= TWO53 then
+    return nil
+  end
+  local request = { cost = 1, peek = false, mode = TAKE }
+  if tagged_kind then
+    return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+  end
+  return { spec = { kind = kind, limit = first, window = span }, request = request }
+end
+
 local function parse(kind, args, i)
+  local plain = parse_plain(kind, args, i)
+  if plain then
+    return plain
+  end
   if #args - i + 1 > MAX_ARGS then
     fail("ERR syntax error, too many arguments")
   end

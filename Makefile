@@ -65,7 +65,7 @@ integration: build $(PYREDIS)
 # functions/ratelimit-script.lua (EVALSHA) from functions/ratelimit.lua; a unit test checks
 # that the shipped one is up to date.
 functions:
-	RL_WRITE_SCRIPT=1 cargo test --release --lib testing::differential::the_evalsha_script_is_the_library_with_a_dispatch_tail
+	RL_WRITE_SCRIPT=1 cargo test --release --lib testing::script::the_evalsha_script_is_generated_from_the_library
 	cp functions/ratelimit.lua functions/ratelimit-script.lua clients/python/src/redis_ratelimit/
 	cp functions/ratelimit.lua functions/ratelimit-script.lua clients/node/lua/
 

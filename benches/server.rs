@@ -98,6 +98,17 @@ end
 return {1, limit, limit - counts[1] - 1, 0, redis.call('PTTL', KEYS[1]), 1}
 "#;
 
+/// The EVALSHA script's rows: name, function, key, arguments (those of its FCALL row), Lua twin.
+type ScriptCase = (&'static str, &'static str, &'static str, &'static [&'static str], Option<&'static str>);
+const SCRIPT_CASES: [ScriptCase; 6] = [
+    ("EVALSHA rl_fixed", "rl_fixed", "scr:f:__rand_int__", &["1000000000", "1h"], Some("Lua fixed")),
+    ("EVALSHA rl_sliding", "rl_sliding", "scr:s:__rand_int__", &["1000000000", "1h"], Some("Lua sliding")),
+    ("EVALSHA rl_log", "rl_log", "scr:l:__rand_int__", &["100", "1s"], Some("Lua log")),
+    ("EVALSHA rl_token", "rl_token", "scr:t:__rand_int__", &["1000000000", "1000", "1h"], Some("Lua token")),
+    ("EVALSHA rl_leaky", "rl_leaky", "scr:q:__rand_int__", &["1000000000", "1000", "1h"], None),
+    ("EVALSHA rl_concurrent", "rl_concurrent", "scr:cc:__rand_int__", &["100", "1h", "w:__rand_int__"], Some("Lua semaphore")),
+];
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -213,6 +224,13 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
         args: s(&["FCALL", "rl_concurrent", "1", "lib:cc:__rand_int__", "100", "1h", "w:__rand_int__"]),
         lua_twin: Some("Lua semaphore"),
     }))
+    // The same library as the EVALSHA script (functions/ratelimit-script.lua: the function name
+    // first in ARGV), on the same limits as the FCALL rows: its ratio to them below the table.
+    .chain(SCRIPT_CASES.iter().map(|(name, function, key, argv, twin)| {
+        let mut args = s(&["EVALSHA", &shas["script"], "1", key, function]);
+        args.extend(s(argv));
+        Case { name, args, lua_twin: *twin }
+    }))
     .collect()
 }
 
@@ -280,6 +298,13 @@ fn throughput(title: &str, port: u16, pipeline: u64, requests: u64, passes: u64,
         .collect();
     if !library.is_empty() {
         println!("\nModule / script library (x faster, same limit): {}", library.join(", "));
+    }
+    let script: Vec<String> = ["fixed", "sliding", "log", "token", "leaky", "concurrent"]
+        .iter()
+        .filter_map(|a| Some(format!("{a} {:.2}", by_name(&format!("EVALSHA rl_{a}"))? / by_name(&format!("FCALL rl_{a}"))?)))
+        .collect();
+    if !script.is_empty() {
+        println!("\nEVALSHA script / FCALL library (same server, same limit): {}", script.join(", "));
     }
     if let (Some(cell), Some(token)) = (by_name("CL.THROTTLE"), by_name("RL.TOKEN")) {
         println!("\nCL.THROTTLE / RL.TOKEN (the same limit): {:.2}", cell / token);
@@ -442,12 +467,20 @@ fn main() {
         ("token", LUA_TOKEN),
         ("fixed3", LUA_FIXED3),
         ("semaphore", LUA_SEMAPHORE),
+        ("script", SCRIPT),
     ] {
         let sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(body).query(&mut con).expect("SCRIPT LOAD");
         shas.insert(name, sha);
     }
     let pxat = server_ms(&mut con) + 3_600_000;
     let all = cases(&shas, pxat);
+    // Every case answers without an error (redis-benchmark counts an error as an answer): once
+    // each, on keys of their own. `make bench-smoke` runs this too.
+    for case in &all {
+        let words: Vec<String> = case.args.iter().map(|a| a.replace("__rand_int__", "check")).collect();
+        let reply = run(&mut con, &words.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(matches!(reply, Value::Array(_) | Value::Int(_) | Value::Okay), "{} answered {reply:?}", case.name);
+    }
     let version: String = redis::cmd("INFO")
         .arg("server")
         .query::<String>(&mut con)

@@ -6,6 +6,7 @@
 
 use mlua::{Function, Lua, Table, Value};
 
+use super::script::{self, library_body};
 use super::transitions::change;
 use crate::algo::concurrent::{Holder, LeaseSummary, PRUNE_ALL};
 use crate::algo::fixed::WindowParams;
@@ -21,57 +22,7 @@ use crate::command::Command;
 use crate::limiter::{self, Found, Limit};
 use crate::testing::{random_spec, RedisKey, RedisSortedSet};
 
-const LIBRARY: &str = include_str!("../../functions/ratelimit.lua");
-const SCRIPT: &str = include_str!("../../functions/ratelimit-script.lua");
-const MARKER: &str = "-- @@registration";
 const RANGE: &str = "ERR a number of this call or of the stored state is beyond 2^53-1";
-
-/// The EVALSHA script's own lines: the function name comes first in ARGV.
-const SCRIPT_TAIL: &str = r#"-- EVALSHA: the function name first in ARGV, then its arguments, keys in KEYS. Each run
--- starts afresh: nothing to remember parsed calls in.
-MEMO_ON = false
-local command = COMMANDS[ARGV[1] or ""]
-if command == nil then
-  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
-end
-return command(KEYS, ARGV, 2)
-"#;
-
-/// The library without its first line (`#!lua ...`) and its registration.
-fn library_body() -> &'static str {
-    let after_shebang = LIBRARY.split_once('\n').map_or("", |(_, rest)| rest);
-    after_shebang.split_once(MARKER).map_or(after_shebang, |(body, _)| body)
-}
-
-/// What `functions/ratelimit-script.lua` must hold.
-pub(crate) fn script_from_library() -> String {
-    format!(
-        "-- GENERATED from functions/ratelimit.lua by `make functions`: edit that file, not this one.\n\
-         -- SCRIPT LOAD this file, then: EVALSHA <sha> numkeys key [key ...] rl_fixed|rl_sliding|... arguments\n{}{}",
-        library_body(),
-        SCRIPT_TAIL
-    )
-}
-
-#[test]
-fn the_evalsha_script_is_the_library_with_a_dispatch_tail() {
-    let expected = script_from_library();
-    if std::env::var_os("RL_WRITE_SCRIPT").is_some() {
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/functions/ratelimit-script.lua"), &expected).expect("write the script");
-        return;
-    }
-    assert!(SCRIPT == expected, "functions/ratelimit-script.lua is out of date: run `make functions`");
-    assert!(LIBRARY.starts_with("#!lua name=ratelimit\n") && LIBRARY.contains(MARKER));
-}
-
-/// The second line names the crate's version: the client packages read it (FUNCTION LIST
-/// WITHCODE) to decide whether a loaded library is older than their own copy.
-#[test]
-fn the_library_names_the_crate_version() {
-    let second = LIBRARY.lines().nth(1).unwrap_or_default();
-    let prefix = concat!("-- redis-ratelimit ", env!("CARGO_PKG_VERSION"), " ");
-    assert!(second.starts_with(prefix), "functions/ratelimit.lua line 2 is {second:?}, not {prefix:?}...");
-}
 
 /// The library's pure part in a Lua 5.1 interpreter.
 struct Pure {
@@ -85,6 +36,9 @@ struct Pure {
     /// `ranks(flat, reads)`: a stand-in for ZRANGE key a b WITHSCORES over `flat` (member,
     /// score text, ... ascending), counting its calls in reads[1].
     ranks: Function,
+    /// The same pure part through the EVALSHA script (functions/ratelimit-script.lua, its
+    /// names defined lazily): every call runs there too and must answer the same.
+    script: Option<Box<Pure>>,
 }
 
 /// A write, from either side.
@@ -154,8 +108,13 @@ fn bytes(v: &Value) -> Vec<u8> {
 
 impl Pure {
     fn new() -> Pure {
+        let mut library = Pure::load(format!("{}\nreturn PURE\n", library_body()));
+        library.script = Some(Box::new(Pure::load(format!("{}return LIB.PURE\n", script::generated().0))));
+        library
+    }
+
+    fn load(chunk: String) -> Pure {
         let lua = Lua::new();
-        let chunk = format!("{}\nreturn PURE\n", library_body());
         let pure: Table = lua.load(chunk).set_name("ratelimit").eval().expect("the library loads");
         let get = |name: &str| pure.get::<Function>(name).expect("a pure function");
         let ranks = lua
@@ -187,7 +146,16 @@ impl Pure {
             evaluate_concurrent: get("evaluate_concurrent"),
             ranks,
             lua,
+            script: None,
         }
+    }
+
+    /// `answer` from the library, checked against the script's.
+    fn same(&self, answer: Answer, script: impl FnOnce(&Pure) -> Answer) -> Answer {
+        if let Some(other) = &self.script {
+            assert_eq!(script(other), answer, "the EVALSHA script answers otherwise than the library");
+        }
+        answer
     }
 
     fn strings(&self, words: &[Vec<u8>]) -> Table {
@@ -224,6 +192,10 @@ impl Pure {
     }
 
     fn single(&self, kind: Algorithm, words: &[Vec<u8>], found: Option<Found<'_>>, now: Millis) -> Answer {
+        self.same(self.single_here(kind, words, found, now), |s| s.single_here(kind, words, found, now))
+    }
+
+    fn single_here(&self, kind: Algorithm, words: &[Vec<u8>], found: Option<Found<'_>>, now: Millis) -> Answer {
         let (err, call): (Option<mlua::String>, Value) =
             self.parse.call((Command::of(kind).to_string(), self.strings(words))).expect("parse runs");
         if let Some(e) = err {
@@ -240,6 +212,10 @@ impl Pure {
     /// RL.ALL in the library: parse_all, then evaluate_all on the strings (`founds`, by key
     /// position) and, for a CONCURRENT spec, on `set` (empty: no sorted set).
     fn all(&self, names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], set: &Zset, now: Millis) -> Answer {
+        self.same(self.all_here(names, words, founds, set, now), |s| s.all_here(names, words, founds, set, now))
+    }
+
+    fn all_here(&self, names: &[Vec<u8>], words: &[Vec<u8>], founds: &[Option<Found<'_>>], set: &Zset, now: Millis) -> Answer {
         let (err, call): (Option<mlua::String>, Value) =
             self.parse_all.call((names.len(), self.strings(names), self.strings(words))).expect("parse_all runs");
         if let Some(e) = err {
@@ -865,6 +841,11 @@ impl Pure {
     /// -2 -1 WITHSCORES, the key's expiry, and ZRANGE key a b WITHSCORES as the walk asks
     /// (counted in `reads`).
     fn concurrent(&self, words: &[Vec<u8>], set: &Zset, now: Millis, reads: &mut i64) -> Answer {
+        let answer = self.concurrent_here(words, set, now, reads);
+        self.same(answer, |s| s.concurrent_here(words, set, now, &mut 0))
+    }
+
+    fn concurrent_here(&self, words: &[Vec<u8>], set: &Zset, now: Millis, reads: &mut i64) -> Answer {
         let (err, call): (Option<mlua::String>, Value) = self.parse_concurrent.call(self.strings(words)).expect("parse runs");
         if let Some(e) = err {
             return Err(e.to_string_lossy());

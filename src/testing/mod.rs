@@ -9,6 +9,8 @@
 #[cfg(test)]
 mod differential;
 #[cfg(test)]
+mod script;
+#[cfg(test)]
 mod transitions;
 
 use std::collections::BTreeMap;

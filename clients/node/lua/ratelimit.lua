@@ -115,11 +115,11 @@ local function printable(s)
         cp, len = b % (mask + 1), 1
         for k = 1, need do
           local c = byte(s, i + k)
-          local min, max = 0x80, 0xBF
+          local low, high = 0x80, 0xBF
           if k == 1 then
-            min, max = lo, hi
+            low, high = lo, hi
           end
-          if not c or c < min or c > max then
+          if not c or c < low or c > high then
             cp = 0xFFFD
             break
           end
@@ -197,11 +197,23 @@ local function positive(arg, name)
   return tonumber(d)
 end
 
--- The largest count of each unit that stays within 2^63-1 ms.
-local UNITS = {
-  [""] = { 1, I64MAX }, ms = { 1, I64MAX }, s = { 1000, "9223372036854775" },
-  m = { 60000, "153722867280912" }, h = { 3600000, "2562047788015" }, d = { 86400000, "106751991167" },
-}
+-- A unit's milliseconds, and the largest count of it that stays within 2^63-1 ms (nil: no such
+-- unit). Code rather than a table of tables: the EVALSHA script builds what it uses at every
+-- call, and seven tables cost more than this.
+local function unit_of(unit)
+  if unit == "" or unit == "ms" then
+    return 1, I64MAX
+  elseif unit == "s" then
+    return 1000, "9223372036854775"
+  elseif unit == "m" then
+    return 60000, "153722867280912"
+  elseif unit == "h" then
+    return 3600000, "2562047788015"
+  elseif unit == "d" then
+    return 86400000, "106751991167"
+  end
+  return nil
+end
 
 local function duration(arg, name)
   local at = find(arg, "[^0-9]")
@@ -209,7 +221,7 @@ local function duration(arg, name)
   if at then
     digits, unit = sub(arg, 1, at - 1), lower(sub(arg, at))
   end
-  local scale = UNITS[unit]
+  local scale, most = unit_of(unit)
   if scale == nil then
     fail("ERR invalid duration '" .. printable(arg) .. "' for " .. name)
   end
@@ -220,10 +232,10 @@ local function duration(arg, name)
   if d == "0" then
     fail("ERR " .. name .. " must be at least 1 ms")
   end
-  if #d >= #scale[2] and not dec_le(d, scale[2]) then
+  if #d >= #most and not dec_le(d, most) then
     fail("ERR " .. name .. " must be at most " .. I64MAX)
   end
-  return tonumber(d) * scale[1]
+  return tonumber(d) * scale
 end
 
 local function upper_is(s, name)
@@ -320,7 +332,55 @@ local function check_exact(spec, request)
   end
 end
 
+-- The usual argument, a count of 1 to 15 digits without a leading zero: its value (exact, and
+-- what positive() reads), or nil for any other word.
+local function plain_count(s)
+  if #s <= 15 and match(s, "^[1-9][0-9]*$") then
+    return tonumber(s)
+  end
+  return nil
+end
+
+-- The usual call, the parameters alone, each a plain count and the duration a plain count with
+-- a lower-case unit: the call parse() reads from them, or nil for any other words (parse()
+-- then reads them). FCALL remembers parsed calls; this is for EVALSHA, which parses every call.
+local function parse_plain(kind, args, i)
+  local n = #args - i + 1
+  local tagged_kind = kind == TOKEN or kind == LEAKY
+  if kind == CONCURRENT or n ~= (tagged_kind and 3 or 2) then
+    return nil
+  end
+  local first, second = plain_count(args[i]), nil
+  local digits, unit = match(args[i + n - 1], "^([1-9][0-9]*)([a-z]*)$")
+  if first == nil or digits == nil or #digits > 15 then
+    return nil
+  end
+  if tagged_kind then
+    second = plain_count(args[i + 1])
+    if second == nil then
+      return nil
+    end
+  end
+  local scale = unit_of(unit)
+  if scale == nil then
+    return nil
+  end
+  local span = tonumber(digits) * scale
+  if span >= TWO53 then
+    return nil
+  end
+  local request = { cost = 1, peek = false, mode = TAKE }
+  if tagged_kind then
+    return { spec = { kind = kind, capacity = first, rate = second, period = span }, request = request }
+  end
+  return { spec = { kind = kind, limit = first, window = span }, request = request }
+end
+
 local function parse(kind, args, i)
+  local plain = parse_plain(kind, args, i)
+  if plain then
+    return plain
+  end
   if #args - i + 1 > MAX_ARGS then
     fail("ERR syntax error, too many arguments")
   end
@@ -437,13 +497,13 @@ local function parse_all(keys, names, args, i)
   elseif request.mode == REFUND then
     fail("ERR syntax error, REFUND cannot be combined with RL.ALL")
   end
-  local concurrent = false
+  local leases = false
   for _, spec in ipairs(specs) do
-    concurrent = concurrent or spec.kind == CONCURRENT
+    leases = leases or spec.kind == CONCURRENT
   end
-  if concurrent and id == nil then
+  if leases and id == nil then
     fail("ERR RL.ALL needs ID id for its CONCURRENT spec (the holder of the lease)")
-  elseif id and not concurrent then
+  elseif id and not leases then
     fail("ERR syntax error, ID goes only with a CONCURRENT spec")
   end
   distinct(names)
@@ -1507,8 +1567,16 @@ end
 
 -- ------------------------------------------------------------------ one call (src/limiter.rs)
 
-local DECIDE = { [FIXED] = fixed_decide, [SLIDING] = sliding_decide, [TOKEN] = token_decide, [LEAKY] = leaky_decide }
-local DECODE = { [SLIDING] = sliding_decode, [TOKEN] = token_decode, [LEAKY] = leaky_decode }
+-- RL.SLIDING's, RL.TOKEN's or RL.LEAKY's decider and decoder. (Code, not a table: the EVALSHA
+-- script would build every algorithm's closures to fill one.)
+local function tagged_algorithm(kind)
+  if kind == SLIDING then
+    return sliding_decide, sliding_decode
+  elseif kind == TOKEN then
+    return token_decide, token_decode
+  end
+  return leaky_decide, leaky_decode
+end
 
 local function encode(kind, state)
   if kind == FIXED then
@@ -1552,10 +1620,13 @@ local function evaluate(call, bytes, expire_at, now)
     local state, at
     if spec.kind == FIXED then
       r, state, at = fixed_decide(bytes and fixed_decode(bytes), expire_at, now, spec, req)
-    elseif bytes then
-      r, state, at = DECIDE[spec.kind](DECODE[spec.kind](bytes), expire_at ~= nil, now, spec, req)
     else
-      r, state, at = DECIDE[spec.kind](nil, false, now, spec, req)
+      local decide, decode = tagged_algorithm(spec.kind)
+      if bytes then
+        r, state, at = decide(decode(bytes), expire_at ~= nil, now, spec, req)
+      else
+        r, state, at = decide(nil, false, now, spec, req)
+      end
     end
     if at then
       write = { value = true, bytes = encode(spec.kind, state), expire_at = at }
@@ -1799,7 +1870,6 @@ local function arity_error(command, words, least)
   end
 end
 
-local ARITY = { [FIXED] = 4, [SLIDING] = 4, [LOG] = 4, [TOKEN] = 5, [LEAKY] = 5 }
 
 -- One RL command: `kind` on keys[1] with args[first..].
 local function single(kind, name, keys, args, first)
@@ -1809,7 +1879,9 @@ local function single(kind, name, keys, args, first)
   if #keys ~= 1 then
     return redis.error_reply("ERR " .. name .. " takes one key (numkeys 1)")
   end
-  local short = arity_error(kind, 2 + #args - first + 1, ARITY[kind])
+  -- The module's arity: `RL.FIXED key limit window`, `RL.TOKEN key capacity rate period`.
+  local least = (kind == TOKEN or kind == LEAKY) and 5 or 4
+  local short = arity_error(kind, 2 + #args - first + 1, least)
   if short then
     return short
   end
@@ -1978,6 +2050,27 @@ local COMMANDS = {
   rl_concurrent = function(keys, args, first) return concurrent(keys, args, first or 1) end,
   rl_all = function(keys, args, first) return all(keys, args, first or 1) end,
 }
+
+-- The EVALSHA script's entry (functions/ratelimit-script.lua): the function `name`, which
+-- comes first in ARGV there, on `keys` with args[first..].
+local function route(name, keys, args, first)
+  if name == "rl_fixed" then
+    return single(FIXED, name, keys, args, first)
+  elseif name == "rl_sliding" then
+    return single(SLIDING, name, keys, args, first)
+  elseif name == "rl_log" then
+    return single(LOG, name, keys, args, first)
+  elseif name == "rl_token" then
+    return single(TOKEN, name, keys, args, first)
+  elseif name == "rl_leaky" then
+    return single(LEAKY, name, keys, args, first)
+  elseif name == "rl_concurrent" then
+    return concurrent(keys, args, first)
+  elseif name == "rl_all" then
+    return all(keys, args, first)
+  end
+  return redis.error_reply("ERR the first argument must name a function: rl_fixed, rl_sliding, rl_log, rl_token, rl_leaky, rl_concurrent or rl_all")
+end
 
 -- The pure part, for the differential tests (functions/README.md).
 local PURE = {

@@ -595,10 +595,7 @@ mod tests {
         top.record(&exact_len, 0);
         let answer = top.top(10, 0);
         let cut = [vec![b'x'; KEY_BYTES], TRUNCATED.to_vec()].concat();
-        assert_eq!(
-            answer,
-            [Entry { key: cut, refusals: 2, overcount: 0 }, Entry { key: exact_len, refusals: 1, overcount: 0 }]
-        );
+        assert_eq!(answer, [Entry { key: cut, refusals: 2, overcount: 0 }, Entry { key: exact_len, refusals: 1, overcount: 0 }]);
     }
 
     #[test]

@@ -94,16 +94,7 @@ fn hot_keys_among_100_000_cold_ones_are_named_within_the_bound() {
     named.sort();
     assert_eq!(
         named,
-        [
-            "hot:concurrent",
-            "hot:fixed",
-            "hot:leaky",
-            "hot:log",
-            "hot:sliding",
-            "hot:throttle",
-            "hot:token",
-            "{hot}:all:narrow"
-        ],
+        ["hot:concurrent", "hot:fixed", "hot:leaky", "hot:log", "hot:sliding", "hot:throttle", "hot:token", "{hot}:all:narrow"],
         "{answer:?}"
     );
     eprintln!("RL.TOP 10 after 100,000 cold keys refused once and 8 hot keys refused ~2,080 times each:");

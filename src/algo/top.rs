@@ -69,15 +69,27 @@ fn tracked_form(key: &[u8]) -> (&[u8], bool) {
     }
 }
 
-/// FNV-1a over the kept bytes and the cut flag. Clients choose key names, so they could make
-/// keys collide in the index: a probe then walks further, but never more than `INDEX` entries.
+/// A multiply-rotate hash over the kept bytes, eight at a time, and the cut flag (FNV's
+/// constants; byte-at-a-time FNV costs ~1.5 ns a byte). Clients choose key names, so they
+/// could make keys collide in the index: a probe then walks further, but never more than
+/// `INDEX` entries.
 fn hash_of(key: &[u8], truncated: bool) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.iter().chain(std::iter::once(&u8::from(truncated))) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (key.len() as u64) ^ (u64::from(truncated) << 63);
+    let mut words = key.chunks_exact(8);
+    for word in words.by_ref() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        h = (h ^ u64::from_le_bytes(bytes)).wrapping_mul(PRIME).rotate_left(29);
     }
-    h
+    let mut last = [0u8; 8];
+    for (slot, b) in last.iter_mut().zip(words.remainder()) {
+        *slot = *b;
+    }
+    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(PRIME);
+    // Mix the high bits down: the index uses the low ones.
+    h ^= h >> 32;
+    h.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (h >> 29)
 }
 
 /// The index position a hash starts probing at.

@@ -11,6 +11,7 @@ use redis_ratelimit::command::Command;
 use redis_ratelimit::limiter::evaluate;
 use redis_ratelimit::stats::{self, Outcome};
 use redis_ratelimit::testing::RedisKey;
+use redis_ratelimit::top;
 
 /// Runs one call against the key, applying the write as Redis would, so each iteration sees
 /// the state the previous one left.
@@ -50,5 +51,26 @@ fn info_counters(c: &mut Criterion) {
     c.bench_function("info_counter_per_call", |b| b.iter(|| stats::record(black_box(Command::Fixed), Outcome::Allowed)));
 }
 
-criterion_group!(benches, decisions, info_counters);
+/// What RL.TOP costs each refusal (an admission costs it nothing): one record into the node's
+/// table through its lock, for one key refused again and again (a tracked counter goes up), and
+/// for a new key each time among 100,000 (the smallest counter is evicted: the dearest case).
+fn top_refusals(c: &mut Criterion) {
+    let mut group = c.benchmark_group("top_refusal");
+    let now = 1_700_000_000_000u64;
+    group.bench_function("hot_key", |b| b.iter(|| top::refused(black_box(b"tenant:42:api"), now)));
+    let cold: Vec<Vec<u8>> = (0..100_000).map(|i| format!("tenant:{i}:api").into_bytes()).collect();
+    group.bench_function("cold_keys", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % cold.len();
+            top::refused(black_box(&cold[i]), now)
+        })
+    });
+    let long = vec![b'k'; 300];
+    group.bench_function("long_key_300_bytes", |b| b.iter(|| top::refused(black_box(&long), now)));
+    group.finish();
+    top::reset();
+}
+
+criterion_group!(benches, decisions, info_counters, top_refusals);
 criterion_main!(benches);

@@ -131,6 +131,12 @@ fn cases(shas: &BTreeMap<&str, String>, pxat: i64) -> Vec<Case> {
         Case { name: "INCR", args: s(&["INCR", "incr:__rand_int__"]), lua_twin: None },
         Case { name: "SET PXAT", args: s(&["SET", "set:__rand_int__", "1", "PXAT", &pxat.to_string()]), lua_twin: None },
         Case { name: "RL.FIXED", args: s(&["RL.FIXED", "f:__rand_int__", "1000000000", "1h"]), lua_twin: Some("Lua fixed") },
+        // Refusals, each recorded for RL.TOP (tracking is always on): a limit of 1 on the same
+        // random keys, so all but each key's first call is refused and recorded, most of them
+        // for keys that take a counter from another (the Space-Saving eviction, its dearest
+        // case); and one key refused on every call (a tracked key's count going up).
+        Case { name: "RL.FIXED refused", args: s(&["RL.FIXED", "df:__rand_int__", "1", "1h"]), lua_twin: None },
+        Case { name: "RL.FIXED refused, one key", args: s(&["RL.FIXED", "dh:hot", "1", "1h"]), lua_twin: None },
         Case { name: "RL.SLIDING", args: s(&["RL.SLIDING", "s:__rand_int__", "1000000000", "1h"]), lua_twin: Some("Lua sliding") },
         Case { name: "RL.LOG", args: s(&["RL.LOG", "l:__rand_int__", "100", "1s"]), lua_twin: Some("Lua log") },
         // 1000 per hour (a free tier): a spent token takes 3.6 s to come back, so keys live
@@ -305,6 +311,17 @@ fn throughput(title: &str, port: u16, pipeline: u64, requests: u64, passes: u64,
         .collect();
     if !script.is_empty() {
         println!("\nEVALSHA script / FCALL library (same server, same limit): {}", script.join(", "));
+    }
+    if let (Some(admitted), Some(refused), Some(hot)) =
+        (by_name("RL.FIXED"), by_name("RL.FIXED refused"), by_name("RL.FIXED refused, one key"))
+    {
+        // A refusal writes nothing but is recorded for RL.TOP; an admission writes and
+        // replicates but is not recorded.
+        println!(
+            "\nRL.FIXED refused (recorded for RL.TOP) / admitted: {:.2} over random keys, {:.2} on one key",
+            refused / admitted,
+            hot / admitted
+        );
     }
     if let (Some(cell), Some(token)) = (by_name("CL.THROTTLE"), by_name("RL.TOKEN")) {
         println!("\nCL.THROTTLE / RL.TOKEN (the same limit): {:.2}", cell / token);

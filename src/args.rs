@@ -5,6 +5,7 @@ use crate::algo::concurrent::{Action, ConcurrentParams};
 use crate::algo::fixed::WindowParams;
 use crate::algo::gcra::ThrottleParams;
 use crate::algo::token::TokenParams;
+use crate::algo::top::MAX_COUNT;
 use crate::algo::{Algorithm, Millis, Mode, Request};
 use crate::codec::text::parse_u128;
 use crate::command::{Command, MAX_ID, MAX_KEYS};
@@ -86,6 +87,32 @@ pub fn parse_throttle(args: &[&[u8]]) -> Result<ThrottleCall, Error> {
         None => 1,
     };
     Ok(ThrottleCall { params, quantity })
+}
+
+/// A parsed RL.TOP call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopCall {
+    /// `RL.TOP [count]`: at most `count` keys (default 10).
+    List(usize),
+    /// `RL.TOP RESET`.
+    Reset,
+}
+
+/// RL.TOP's lines when no count is given.
+pub const TOP_DEFAULT: usize = 10;
+
+/// RL.TOP's arguments: nothing, a count from 1 to 100, or `RESET` (any case).
+pub fn parse_top(args: &[&[u8]]) -> Result<TopCall, Error> {
+    match args {
+        [] => Ok(TopCall::List(TOP_DEFAULT)),
+        [word] if word.eq_ignore_ascii_case(b"RESET") => Ok(TopCall::Reset),
+        [count] => parse_u128(count)
+            .and_then(|c| usize::try_from(c).ok())
+            .filter(|c| (1..=MAX_COUNT).contains(c))
+            .map(TopCall::List)
+            .ok_or(Error::TopCount),
+        _ => Err(Error::TooManyArguments),
+    }
 }
 
 /// One spec of an RL.ALL call: a rate limit, or `CONCURRENT limit lease`.
@@ -547,6 +574,23 @@ mod tests {
         assert_eq!(all(1, &["CONCURRENT", "4", "0s", "ID", "a"]).unwrap_err(), "ERR lease must be at least 1 ms");
         assert_eq!(all(1, &["CONCURRENT", "4"]).unwrap_err(), "ERR RL.ALL needs one spec per key: 1 key, 0 specs given");
         assert_eq!(all(2, &["CONCURRENT", "4", "1s", "CONCURRENT", "2", "1s", "ID", "x", "PEEK"]).map(|c| c.request.peek), Ok(true));
+    }
+
+    #[test]
+    fn top_takes_a_count_from_1_to_100_or_reset() {
+        let top = |args: &[&str]| {
+            let words: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+            parse_top(&words).map_err(|e| e.message())
+        };
+        assert_eq!(top(&[]), Ok(TopCall::List(10)));
+        assert_eq!(top(&["1"]), Ok(TopCall::List(1)));
+        assert_eq!(top(&["100"]), Ok(TopCall::List(100)));
+        assert_eq!(top(&["reset"]), Ok(TopCall::Reset));
+        assert_eq!(top(&["RESET"]), Ok(TopCall::Reset));
+        for bad in ["0", "101", "-1", "abc", "", "99999999999999999999999"] {
+            assert_eq!(top(&[bad]), Err("ERR count must be an integer from 1 to 100".to_owned()), "{bad}");
+        }
+        assert_eq!(top(&["10", "RESET"]), Err("ERR syntax error, too many arguments".to_owned()));
     }
 
     #[test]

@@ -39,6 +39,8 @@ commands! {
     All,
     /// CL.THROTTLE: redis-cell's command, for its users to switch modules without a client change.
     Throttle,
+    /// RL.TOP: the keys this node refused most over about the last minute (admin).
+    Top,
 }
 
 /// The most keys one RL.ALL call takes.
@@ -58,6 +60,8 @@ pub enum Keys {
     /// that, or first/last/step, which cannot describe numkeys; Redis 6.2 uses it for ACL key
     /// patterns too).
     NumKeys,
+    /// None: a command about the node, not about a key (RL.TOP).
+    None,
 }
 
 /// The type of an argument, as `COMMAND DOCS` shows it.
@@ -147,6 +151,9 @@ pub struct Description {
     pub optional: bool,
     /// Whether its calls may give a slot back: INFO then counts them (`<prefix>_releases`).
     pub releases: bool,
+    /// Whether it decides on requests (a limiter: it writes keys, and INFO counts its
+    /// admissions, refusals and peeks); false for RL.TOP, which reads the node's memory.
+    pub decides: bool,
 }
 
 const KEY: Arg = Arg::new(c"key", ArgType::Key);
@@ -186,6 +193,7 @@ const FIXED: Description = Description {
     event: Event::string(c"rl.fixed"),
     optional: false,
     releases: false,
+    decides: true,
 };
 
 const SLIDING: Description = Description {
@@ -202,6 +210,7 @@ const SLIDING: Description = Description {
     event: Event::string(c"rl.sliding"),
     optional: false,
     releases: false,
+    decides: true,
 };
 
 const LOG: Description = Description {
@@ -219,6 +228,7 @@ const LOG: Description = Description {
     event: Event::string(c"rl.log"),
     optional: false,
     releases: false,
+    decides: true,
 };
 
 const TOKEN: Description = Description {
@@ -235,6 +245,7 @@ const TOKEN: Description = Description {
     event: Event::string(c"rl.token"),
     optional: false,
     releases: false,
+    decides: true,
 };
 
 const LEAKY: Description = Description {
@@ -251,6 +262,7 @@ const LEAKY: Description = Description {
         event: Event::string(c"rl.leaky"),
         optional: false,
     releases: false,
+    decides: true,
 };
 
 const CONCURRENT: Description = Description {
@@ -269,6 +281,7 @@ const CONCURRENT: Description = Description {
     event: Some(Event { name: c"rl.concurrent", sorted_set: true }),
     optional: false,
     releases: true,
+    decides: true,
 };
 
 const ALL: Description = Description {
@@ -299,6 +312,7 @@ const ALL: Description = Description {
     event: None,
     optional: false,
     releases: false,
+    decides: true,
 };
 
 const THROTTLE: Description = Description {
@@ -322,6 +336,27 @@ const THROTTLE: Description = Description {
         event: Event::string(c"rl.throttle"),
         optional: true,
     releases: false,
+    decides: true,
+};
+
+const TOP: Description = Description {
+    name: c"rl.top",
+    // It reveals key names across tenants, as SLOWLOG does: `admin` (ACL @admin). It reads
+    // only the module's memory: no keys, no write, and allowed while loading and on a stale
+    // replica (where it answers empty).
+    flags: c"admin allow-loading allow-stale",
+    keys: Keys::None,
+    docs: Docs {
+        summary: c"The keys this node refused most over about the last minute: [key, refusals, overcount] entries, most refused first, with refusals - overcount <= true refusals <= refusals. RESET forgets them.",
+        complexity: c"O(N log N), N the tracked keys (at most 512); RESET O(1).",
+        arity: -1,
+        args: &[Arg::new(c"count", ArgType::Integer).optional(), Arg::option(c"reset", c"RESET", ArgType::PureToken)],
+    },
+    info: c"top",
+    event: None,
+    optional: false,
+    releases: false,
+    decides: false,
 };
 
 impl Command {
@@ -335,6 +370,7 @@ impl Command {
             Command::Concurrent => &CONCURRENT,
             Command::All => &ALL,
             Command::Throttle => &THROTTLE,
+            Command::Top => &TOP,
         }
     }
 
@@ -385,13 +421,23 @@ mod tests {
         for c in Command::ALL {
             let d = c.describe();
             let flags = d.flags.to_str().expect("ASCII");
-            assert!(flags.split(' ').any(|f| f == "write") && flags.split(' ').any(|f| f == "deny-oom"), "{c}: {flags}");
+            let has = |flag: &str| flags.split(' ').any(|f| f == flag);
+            // A limiter writes its key; a command about the node (RL.TOP) is an admin command
+            // with neither keys nor writes.
+            assert_eq!(has("write") && has("deny-oom"), d.decides, "{c}: {flags}");
+            assert_eq!(has("admin"), !d.decides, "{c}: {flags}");
+            assert_eq!(d.keys == Keys::None, !d.decides, "{c}");
             // Redis asks a command for its keys only with getkeys-api, and numkeys needs it.
             assert_eq!(flags.contains("getkeys-api"), d.keys == Keys::NumKeys, "{c}");
             let required = d.docs.args.iter().filter(|a| !a.optional).count() as i32;
             assert!(d.docs.arity < 0 && -d.docs.arity > required, "{c}: arity {} for {required} arguments", d.docs.arity);
-            assert_eq!(d.docs.args.first().map(|a| a.kind), Some(if d.keys == Keys::First { ArgType::Key } else { ArgType::Integer }));
-            assert_eq!(d.event.is_none(), c == Command::All, "{c}");
+            let first = match d.keys {
+                Keys::First => ArgType::Key,
+                Keys::NumKeys | Keys::None => ArgType::Integer,
+            };
+            assert_eq!(d.docs.args.first().map(|a| a.kind), Some(first), "{c}");
+            assert_eq!(d.keys == Keys::None, d.docs.args.iter().all(|a| a.kind != ArgType::Key), "{c}");
+            assert_eq!(d.event.is_none(), c == Command::All || !d.decides, "{c}");
         }
     }
 

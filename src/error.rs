@@ -1,5 +1,6 @@
 //! Every error a client can see, with its exact message, in one place.
 
+use crate::algo::top::MAX_COUNT;
 use crate::codec::StateError;
 use crate::command::{Command, MAX_ID, MAX_KEYS};
 
@@ -39,6 +40,8 @@ pub enum Error {
     NotAnOption(&'static str, Command),
     /// RL.CONCURRENT: an id that is empty or longer than 256 bytes.
     IdLength,
+    /// RL.TOP: a count that is not an integer from 1 to 100.
+    TopCount,
     /// The key holds another Redis type.
     WrongType,
     /// The key holds a string this command cannot use.
@@ -84,6 +87,7 @@ impl Error {
                 format!("ERR syntax error, {option} is not an option of {command} (a lease is one slot)")
             }
             Error::IdLength => format!("ERR id must be 1 to {MAX_ID} bytes"),
+            Error::TopCount => format!("ERR count must be an integer from 1 to {MAX_COUNT}"),
             Error::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned(),
             Error::State(command, StateError::OtherCommand(other)) => format!("ERR key holds {other} state, not {command} state"),
             Error::State(command, StateError::Unreadable) => format!("ERR key holds a value that is not {command} state"),

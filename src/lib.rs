@@ -25,6 +25,7 @@ pub mod limiter;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod top;
 
 use std::os::raw::c_int;
 
@@ -56,6 +57,7 @@ fn dispatch(command: Command, call: &Invocation<'_>) -> Result<Outcome, Error> {
         Command::Concurrent => handlers::concurrent::run(call),
         Command::All => handlers::all::run(call),
         Command::Throttle => handlers::throttle::run(call),
+        Command::Top => handlers::top::run(call),
     }
 }
 
@@ -72,6 +74,7 @@ const fn handler(command: Command) -> Handler {
         Command::Concurrent => handle::<{ Command::Concurrent as usize }>,
         Command::All => handle::<{ Command::All as usize }>,
         Command::Throttle => handle::<{ Command::Throttle as usize }>,
+        Command::Top => handle::<{ Command::Top as usize }>,
     }
 }
 
@@ -150,8 +153,8 @@ fn register(ctx: &Context, command: Command, with_docs: bool, categories: acl::C
     let Some(create) = (unsafe { raw::RedisModule_CreateCommand }) else { return Err(Registration::Taken) };
     let (first, last, step) = match d.keys {
         Keys::First => (1, 1, 1),
-        // Found through the getkeys API and the key spec.
-        Keys::NumKeys => (0, 0, 0),
+        // Found through the getkeys API and the key spec; or no keys at all.
+        Keys::NumKeys | Keys::None => (0, 0, 0),
     };
     // SAFETY: ctx is the load context; name and flags are NUL-terminated and static.
     if unsafe { create(ctx.ctx, d.name.as_ptr(), Some(handler(command)), d.flags.as_ptr(), first, last, step) }
@@ -163,7 +166,7 @@ fn register(ctx: &Context, command: Command, with_docs: bool, categories: acl::C
     if let (Err(e), Keys::NumKeys) = (&documented, d.keys) {
         return Err(Registration::KeySpec(e.clone()));
     }
-    for result in [documented, acl::categorize(ctx.ctx, d.name, acl::builtin(d.flags), categories)] {
+    for result in [documented, acl::categorize(ctx.ctx, d.name, &acl::builtin(d.flags), categories)] {
         if let Err(e) = result {
             ctx.log_warning(&format!("ratelimit: {e}"));
         }

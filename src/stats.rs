@@ -16,6 +16,8 @@ pub enum Outcome {
     Peeked,
     Error,
     Released,
+    /// A command that decides nothing (RL.TOP): counted in `calls` only.
+    Answered,
 }
 
 /// One command's counters, read by the INFO callback.
@@ -71,9 +73,64 @@ pub fn record(command: Command, outcome: Outcome) {
         Outcome::Peeked => &c.peeks,
         Outcome::Error => &c.errors,
         Outcome::Released => &c.releases,
+        Outcome::Answered => {
+            bump(&c.calls);
+            return;
+        }
     };
     bump(&c.calls);
     bump(field);
+}
+
+/// The upper bounds of RL.LEAKY's wait buckets, in ms (the last bucket, +Inf, is the count).
+pub const WAIT_BUCKETS_MS: [u64; 4] = [10, 100, 1_000, 10_000];
+
+/// The waits RL.LEAKY hands out: one observation per admitted call (PEEK and REFUND are not
+/// waits; FORCE is), its `delay_ms`, as a Prometheus histogram reads them.
+struct Waits {
+    sum_ms: AtomicU64,
+    count: AtomicU64,
+    /// Observations with a delay above 0.
+    delayed: AtomicU64,
+    /// Cumulative: observations at most `WAIT_BUCKETS_MS[i]`.
+    buckets: [AtomicU64; WAIT_BUCKETS_MS.len()],
+}
+
+static WAITS: Waits = Waits {
+    sum_ms: AtomicU64::new(0),
+    count: AtomicU64::new(0),
+    delayed: AtomicU64::new(0),
+    buckets: [const { AtomicU64::new(0) }; WAIT_BUCKETS_MS.len()],
+};
+
+/// One wait of `delay_ms` handed out by RL.LEAKY.
+pub fn record_wait(delay_ms: u64) {
+    let sum = &WAITS.sum_ms;
+    sum.store(sum.load(Ordering::Relaxed).saturating_add(delay_ms), Ordering::Relaxed);
+    bump(&WAITS.count);
+    if delay_ms > 0 {
+        bump(&WAITS.delayed);
+    }
+    for (bucket, le) in WAITS.buckets.iter().zip(WAIT_BUCKETS_MS) {
+        if delay_ms <= le {
+            bump(bucket);
+        }
+    }
+}
+
+/// RL.LEAKY's wait fields, `(name after the prefix leaky_, value)` in INFO order: the
+/// histogram `wait_ms` (`_sum`, `_count`, cumulative `_bucket_le_<ms>`, `_bucket_le_inf`), and
+/// `wait_delayed`, the waits above 0 ms.
+pub fn wait_fields() -> Vec<(String, u64)> {
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let count = load(&WAITS.count);
+    let mut fields = vec![("wait_ms_sum".to_owned(), load(&WAITS.sum_ms)), ("wait_ms_count".to_owned(), count)];
+    for (bucket, le) in WAITS.buckets.iter().zip(WAIT_BUCKETS_MS) {
+        fields.push((format!("wait_ms_bucket_le_{le}"), load(bucket)));
+    }
+    fields.push(("wait_ms_bucket_le_inf".to_owned(), count));
+    fields.push(("wait_delayed".to_owned(), load(&WAITS.delayed)));
+    fields
 }
 
 /// +1 without a read-modify-write instruction: there is a single writer (the main thread).
@@ -95,5 +152,30 @@ mod tests {
             let delta: Vec<u64> = now.iter().zip(was).map(|(n, w)| n.1 - w.1).collect();
             assert_eq!(delta, if *c == Command::Log { vec![2, 0, 1, 1, 0, 0] } else { vec![0; 6] }, "{c}");
         }
+    }
+
+    #[test]
+    fn waits_fill_cumulative_buckets() {
+        let before: Vec<u64> = wait_fields().into_iter().map(|f| f.1).collect();
+        for delay in [0, 10, 11, 999, 1_000, 60_000] {
+            record_wait(delay);
+        }
+        let fields = wait_fields();
+        let names: Vec<&str> = fields.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "wait_ms_sum",
+                "wait_ms_count",
+                "wait_ms_bucket_le_10",
+                "wait_ms_bucket_le_100",
+                "wait_ms_bucket_le_1000",
+                "wait_ms_bucket_le_10000",
+                "wait_ms_bucket_le_inf",
+                "wait_delayed"
+            ]
+        );
+        let delta: Vec<u64> = fields.iter().zip(before).map(|(f, b)| f.1 - b).collect();
+        assert_eq!(delta, [62_020, 6, 2, 3, 5, 5, 6, 5]);
     }
 }

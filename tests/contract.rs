@@ -819,7 +819,10 @@ fn acl_categories_as_for_builtins_where_the_server_supports_them() {
     if own {
         let mut in_category: Vec<String> = redis::cmd("ACL").arg("CAT").arg("ratelimit").query(&mut c).unwrap();
         in_category.sort();
-        assert_eq!(in_category, ["cl.throttle", "rl.all", "rl.concurrent", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]);
+        assert_eq!(
+            in_category,
+            ["cl.throttle", "rl.all", "rl.concurrent", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token", "rl.top"]
+        );
     }
     let in_builtin = |c: &mut Connection, cat: &str| -> Vec<String> {
         let mut v: Vec<String> = redis::cmd("ACL").arg("CAT").arg(cat).query(c).unwrap();
@@ -833,7 +836,10 @@ fn acl_categories_as_for_builtins_where_the_server_supports_them() {
             ["cl.throttle", "rl.all", "rl.concurrent", "rl.fixed", "rl.leaky", "rl.log", "rl.sliding", "rl.token"]
         );
         assert_eq!(in_builtin(&mut c, "fast"), ["cl.throttle", "rl.fixed", "rl.leaky", "rl.sliding", "rl.token"]);
-        assert_eq!(in_builtin(&mut c, "slow"), ["rl.all", "rl.concurrent", "rl.log"]);
+        assert_eq!(in_builtin(&mut c, "slow"), ["rl.all", "rl.concurrent", "rl.log", "rl.top"]);
+        // RL.TOP reveals key names across tenants: @admin (and @dangerous), as SLOWLOG.
+        assert_eq!(in_builtin(&mut c, "admin"), ["rl.top"]);
+        assert_eq!(in_builtin(&mut c, "dangerous"), ["rl.top"]);
     } else {
         assert!(in_builtin(&mut c, "write").is_empty());
     }

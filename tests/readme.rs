@@ -23,6 +23,8 @@ enum Shown {
     Error(String),
     /// `...`: the rest of the reply is not shown.
     Rest,
+    /// `(empty array)`.
+    Empty,
 }
 
 #[derive(Debug)]
@@ -112,11 +114,17 @@ fn shown_of(line: &str) -> Option<Shown> {
     if line == "..." {
         return Some(Shown::Rest);
     }
-    // `N) ` prefix of an array element.
-    let body = match line.split_once(") ") {
-        Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest,
-        _ => line,
-    };
+    if line == "(empty array)" {
+        return Some(Shown::Empty);
+    }
+    // `N) ` prefixes of an array element (several for a nested array: `1) 1) "key"`).
+    let mut body = line;
+    while let Some((n, rest)) = body.split_once(") ") {
+        if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+            break;
+        }
+        body = rest.trim_start();
+    }
     let body = body.split("  #").next().unwrap_or(body).trim();
     if let Some(v) = body.strip_prefix("(integer) ") {
         return Some(Shown::Integer(v.trim().parse().unwrap_or_else(|_| panic!("integer in {line:?}"))));
@@ -187,6 +195,13 @@ fn check(example: &Example, reply: redis::RedisResult<Value>) {
     let rest = shown.contains(&Shown::Rest);
     let shown: Vec<&Shown> = shown.iter().take_while(|s| **s != Shown::Rest).collect();
     match reply {
+        // An empty array, or one of arrays and strings (RL.TOP's entries): every element
+        // exactly, in order.
+        Value::Array(fields) if fields.is_empty() || fields.iter().any(|f| !matches!(f, Value::Int(_))) => {
+            let got = leaves(&fields);
+            let want: Vec<Shown> = shown.iter().filter(|s| ***s != Shown::Empty).map(|s| (*s).clone()).collect();
+            assert_eq!(got, want, "{place}: {:?}", example.words);
+        }
         Value::Array(fields) => {
             let ints: Vec<i64> = fields.iter().map(|f| if let Value::Int(i) = f { *i } else { panic!("{place}: {f:?}") }).collect();
             let want: Vec<i64> =
@@ -217,6 +232,21 @@ fn check(example: &Example, reply: redis::RedisResult<Value>) {
         Value::BulkString(b) => assert_eq!(shown, [&Shown::Text(String::from_utf8_lossy(&b).into_owned())], "{place}"),
         other => panic!("{place}: reply {other:?} not compared"),
     }
+}
+
+/// The strings and integers of a nested reply, in order, as the page shows them.
+fn leaves(values: &[Value]) -> Vec<Shown> {
+    values
+        .iter()
+        .flat_map(|v| match v {
+            Value::Array(inner) => leaves(inner),
+            Value::Int(i) => vec![Shown::Integer(*i)],
+            Value::BulkString(b) => vec![Shown::Text(String::from_utf8_lossy(b).into_owned())],
+            Value::SimpleString(s) => vec![Shown::Text(s.clone())],
+            Value::Nil => vec![Shown::Nil],
+            other => panic!("reply {other:?} not compared"),
+        })
+        .collect()
 }
 
 /// The pages whose sessions run: README.md and examples/redis-cli.md, which must have sessions
@@ -305,4 +335,7 @@ fn the_reader_understands_the_pages_notation() {
     assert_eq!(shown_of("\"3\"                         # a plain count"), Some(Shown::Text("3".into())));
     assert_eq!(shown_of("(error) ERR COST must be a positive integer"), Some(Shown::Error("ERR COST must be a positive integer".into())));
     assert_eq!(shown_of("# a comment"), None);
+    assert_eq!(shown_of("1) 1) \"api:tenant7\""), Some(Shown::Text("api:tenant7".into())));
+    assert_eq!(shown_of("   3) (integer) 0"), Some(Shown::Integer(0)));
+    assert_eq!(shown_of("(empty array)"), Some(Shown::Empty));
 }

@@ -12,6 +12,7 @@ pub mod leaky;
 pub mod log;
 pub mod sliding;
 pub mod token;
+pub mod top;
 
 #[cfg(test)]
 pub mod testkit;

@@ -9,6 +9,7 @@ use crate::limiter::{self, Limit};
 use crate::redis::call::{string_bytes, Invocation};
 use crate::redis::key::Current;
 use crate::stats::Outcome;
+use crate::top;
 
 pub fn run(call: &Invocation<'_>) -> Result<Outcome, Error> {
     let [_, numkeys, rest @ ..] = call.argv else { return Err(Error::WrongArity) };
@@ -53,6 +54,13 @@ pub fn run(call: &Invocation<'_>) -> Result<Outcome, Error> {
     Ok(match (parsed.request.peek, outcome.reply[0]) {
         (true, _) => Outcome::Peeked,
         (false, 1) => Outcome::Allowed,
-        (false, _) => Outcome::Denied,
+        (false, _) => {
+            // The refusal is the decisive limiter's: field 6, its 1-based index.
+            let decisive = usize::try_from(outcome.reply[5]).ok().and_then(|i| i.checked_sub(1)).and_then(|i| key_names.get(i));
+            if let Some(name) = decisive {
+                top::refused(string_bytes(*name)?, now);
+            }
+            Outcome::Denied
+        }
     })
 }

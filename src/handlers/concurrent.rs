@@ -5,9 +5,9 @@
 use crate::algo::concurrent::Action;
 use crate::command::Command;
 use crate::error::Error;
-use crate::redis::call::{argument_bytes, Invocation};
+use crate::redis::call::{argument_bytes, string_bytes, Invocation};
 use crate::stats::Outcome;
-use crate::{args, limiter};
+use crate::{args, limiter, top};
 
 /// `limit lease id` and at most one option. A fifth word is never valid either, but is left to
 /// the parser, so `PEEK RELEASE` or a repeated option gets its own error rather than a count.
@@ -36,6 +36,9 @@ pub fn run(call: &Invocation<'_>) -> Result<Outcome, Error> {
         (Action::Peek, _) => Outcome::Peeked,
         (Action::Release, _) => Outcome::Released,
         (Action::Acquire, true) => Outcome::Allowed,
-        (Action::Acquire, false) => Outcome::Denied,
+        (Action::Acquire, false) => {
+            top::refused(string_bytes(*key_name)?, now);
+            Outcome::Denied
+        }
     })
 }

@@ -2,13 +2,13 @@
 //! now) -> pure decision (`limiter::evaluate`) -> (write in place + replicate the effect) ->
 //! five integers.
 
-use crate::algo::Algorithm;
+use crate::algo::{Algorithm, Mode};
 use crate::command::Command;
 use crate::error::Error;
-use crate::redis::call::{argument_bytes, Invocation};
+use crate::redis::call::{argument_bytes, string_bytes, Invocation};
 use crate::redis::key::Current;
-use crate::stats::Outcome;
-use crate::{args, limiter};
+use crate::stats::{self, Outcome};
+use crate::{args, limiter, top};
 
 /// More arguments than any valid call has: the rest cannot be valid options.
 const MAX_ARGS: usize = 16;
@@ -31,9 +31,19 @@ pub fn run(call: &Invocation<'_>, algorithm: Algorithm) -> Result<Outcome, Error
     }
     drop(key);
     call.reply_integers(&outcome.reply.to_array())?;
-    Ok(match (parsed.request.peek, outcome.reply.allowed) {
+    let reply = &outcome.reply;
+    Ok(match (parsed.request.peek, reply.allowed) {
         (true, _) => Outcome::Peeked,
-        (false, true) => Outcome::Allowed,
-        (false, false) => Outcome::Denied,
+        (false, true) => {
+            // A REFUND is admitted but makes no one wait.
+            if algorithm == Algorithm::Leaky && parsed.request.mode != Mode::Refund {
+                stats::record_wait(u64::try_from(reply.retry_after_ms).unwrap_or(0));
+            }
+            Outcome::Allowed
+        }
+        (false, false) => {
+            top::refused(string_bytes(*key_name)?, now);
+            Outcome::Denied
+        }
     })
 }

@@ -6,3 +6,4 @@ pub mod all;
 pub mod concurrent;
 pub mod limit;
 pub mod throttle;
+pub mod top;

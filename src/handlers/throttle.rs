@@ -6,9 +6,10 @@ use crate::args;
 use crate::codec::{self, Write};
 use crate::command::Command;
 use crate::error::Error;
-use crate::redis::call::{argument_bytes, Invocation};
+use crate::redis::call::{argument_bytes, string_bytes, Invocation};
 use crate::redis::key::Current;
 use crate::stats::Outcome;
+use crate::top;
 
 const NANOS_PER_MICRO: i128 = 1000;
 
@@ -46,6 +47,9 @@ pub fn run(call: &Invocation<'_>) -> Result<Outcome, Error> {
     Ok(match (parsed.quantity, decision.reply.limited) {
         (0, _) => Outcome::Peeked,
         (_, false) => Outcome::Allowed,
-        (_, true) => Outcome::Denied,
+        (_, true) => {
+            top::refused(string_bytes(*key_name)?, now_ms);
+            Outcome::Denied
+        }
     })
 }

@@ -23,14 +23,20 @@ pub enum Categories {
     BuiltinAndOwn,
 }
 
-/// The built-in categories a command's `flags` imply, as for built-in commands: every RL
-/// command writes, and is `fast` or `slow`.
-pub fn builtin(flags: &CStr) -> &'static str {
-    if flags.to_bytes().split(|b| *b == b' ').any(|f| f == b"fast") {
-        "write fast"
-    } else {
-        "write slow"
+/// The built-in categories a command's `flags` imply, as for built-in commands: a limiter
+/// writes (`@write`), an admin command is `@admin` and `@dangerous` (as SLOWLOG), and every
+/// command is `@fast` or `@slow`.
+pub fn builtin(flags: &CStr) -> String {
+    let has = |flag: &[u8]| flags.to_bytes().split(|b| *b == b' ').any(|f| f == flag);
+    let mut categories = Vec::new();
+    if has(b"write") {
+        categories.push("write");
     }
+    if has(b"admin") {
+        categories.extend(["admin", "dangerous"]);
+    }
+    categories.push(if has(b"fast") { "fast" } else { "slow" });
+    categories.join(" ")
 }
 
 /// Adds the category `ratelimit` where the server can; must run while the module loads.
@@ -79,5 +85,6 @@ mod tests {
         assert_eq!(builtin(c"write deny-oom fast"), "write fast");
         assert_eq!(builtin(c"write deny-oom"), "write slow");
         assert_eq!(builtin(c"write deny-oom getkeys-api"), "write slow");
+        assert_eq!(builtin(c"admin allow-loading allow-stale"), "admin dangerous slow");
     }
 }

@@ -10,6 +10,7 @@ use redis_module::raw::{self, RedisModuleCtx, RedisModuleString};
 use super::key::{Current, OpenKey};
 use super::replicate::replicate;
 use super::reply;
+use crate::algo::top::Entry;
 use crate::algo::Millis;
 use crate::args;
 use crate::codec::Write;
@@ -121,6 +122,23 @@ impl Invocation<'_> {
         key.apply(write, current)?;
         replicate(self.ctx, name, write)?;
         signal(self.ctx, name, command.describe().event.ok_or(Error::Server("a command without a keyspace event wrote a key"))?)
+    }
+
+    /// Whether this server is a replica.
+    pub fn is_replica(&self) -> Result<bool, Error> {
+        let flags = api!(RedisModule_GetContextFlags);
+        // SAFETY: ctx is the context of the running command.
+        Ok(unsafe { flags(self.ctx) } as u32 & raw::REDISMODULE_CTX_FLAGS_SLAVE != 0)
+    }
+
+    /// RL.TOP's reply.
+    pub fn reply_top(&self, entries: &[Entry]) -> Result<(), Error> {
+        reply::send_top(self.ctx, entries)
+    }
+
+    /// `+OK`.
+    pub fn reply_ok(&self) -> Result<(), Error> {
+        reply::send_ok(self.ctx)
     }
 
     /// Replies with an array of integers.

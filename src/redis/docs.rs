@@ -57,8 +57,8 @@ fn arg(a: &Arg) -> RedisModuleCommandArg {
     out
 }
 
-/// The read-write key spec (RW, ACCESS, UPDATE) of a command's keys.
-fn key_spec(keys: Keys) -> RedisModuleCommandKeySpec {
+/// The read-write key spec (RW, ACCESS, UPDATE) of a command's keys (None: it has none).
+fn key_spec(keys: Keys) -> Option<RedisModuleCommandKeySpec> {
     // SAFETY: as in `arg`: zeroed is unset.
     let mut spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
     spec.flags = u64::from(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_ACCESS | raw::REDISMODULE_CMD_KEY_UPDATE);
@@ -78,8 +78,9 @@ fn key_spec(keys: Keys) -> RedisModuleCommandKeySpec {
             spec.fk.keynum.firstkey = 1;
             spec.fk.keynum.keystep = 1;
         }
+        Keys::None => return None,
     }
-    spec
+    Some(spec)
 }
 
 /// Whether the server takes command info and key specs (`RedisModule_SetCommandInfo`, Redis
@@ -92,8 +93,9 @@ pub fn key_specs_supported() -> bool {
 /// Declares the documentation and key spec of the registered command `d`. Err when the server
 /// lacks the API (before 7.0) or refuses. Redis copies what it is given.
 pub fn declare(ctx: *mut RedisModuleCtx, d: &Description) -> Result<(), String> {
+    let mut key_specs: Vec<RedisModuleCommandKeySpec> = key_spec(d.keys).into_iter().collect();
     // SAFETY: zeroed terminator, as in `arg`.
-    let mut key_specs = [key_spec(d.keys), unsafe { std::mem::zeroed() }];
+    key_specs.push(unsafe { std::mem::zeroed() });
     let mut args: Vec<RedisModuleCommandArg> = d.docs.args.iter().map(arg).collect();
     // SAFETY: zeroed terminator.
     args.push(unsafe { std::mem::zeroed() });

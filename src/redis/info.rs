@@ -1,6 +1,6 @@
 //! The `INFO ratelimit` callback: one section, `ratelimit_stats`, with each command's counters
 //! under its INFO prefix (`fixed_calls`, `fixed_allowed`, ...; Redis prefixes them with the
-//! module name).
+//! module name), RL.LEAKY's waits after its counters (`leaky_wait_ms_sum`, ...).
 
 use std::ffi::CString;
 use std::os::raw::c_int;
@@ -22,10 +22,21 @@ pub extern "C" fn info(ctx: *mut RedisModuleInfoCtx, _for_crash_report: c_int) {
     for command in Command::ALL {
         let d = command.describe();
         let prefix = d.info.to_string_lossy();
-        for (suffix, value) in stats::of(command).fields() {
-            if suffix == "releases" && !d.releases {
-                continue;
-            }
+        let mut fields: Vec<(String, u64)> = stats::of(command)
+            .fields()
+            .into_iter()
+            // A command that decides nothing (RL.TOP) has calls and errors only.
+            .filter(|(suffix, _)| match *suffix {
+                "releases" => d.releases,
+                "allowed" | "denied" | "peeks" => d.decides,
+                _ => true,
+            })
+            .map(|(suffix, value)| (suffix.to_owned(), value))
+            .collect();
+        if command == Command::Leaky {
+            fields.extend(stats::wait_fields());
+        }
+        for (suffix, value) in fields {
             let Ok(name) = CString::new(format!("{prefix}_{suffix}")) else { continue };
             // SAFETY: as above; Redis copies the name.
             unsafe { add_field(ctx, name.as_ptr(), value) };

@@ -100,6 +100,11 @@ export class Decision {
 export interface LimiterOptions {
   /** Pin the path instead of finding it per node. */
   backend?: Backend;
+  /**
+   * node-redis 5+: read integers as strings, so a reply past 2^53 is an exact BigInt (the
+   * default, true). false reads them as numbers, faster, and rejects such a reply instead.
+   */
+  exactNumbers?: boolean;
 }
 export interface HitOptions {
   /** Units to charge (default 1). */

@@ -12,13 +12,17 @@ const { CrossSlotError } = require('./errors');
  * `client`: a node-redis client (`createClient`, `createCluster`; connected) or an ioredis one
  * (`Redis`, `Cluster`). The path that serves each node ('module', 'function' for FCALL,
  * 'script' for EVALSHA) is found at its first call, and the library loaded where it is missing
- * or older; `{ backend }` pins one path instead. A server's error reply rejects with
+ * or older; `{ backend }` pins one path instead. `{ exactNumbers: false }` (node-redis 5+) reads
+ * integers as numbers, faster, and rejects a reply past 2^53 instead of returning a BigInt. A server's error reply rejects with
  * `RateLimitError`; a connection error or a timeout is the client's own error.
  */
 class Limiter {
   constructor(client, options = {}) {
     this.client = client;
-    this.route = routeFor(client);
+    if (options.exactNumbers !== undefined && typeof options.exactNumbers !== 'boolean') {
+      throw new TypeError(`exactNumbers must be a boolean, not ${typeof options.exactNumbers}`);
+    }
+    this.route = routeFor(client, options.exactNumbers !== false);
     this.backends = new Backends(options.backend);
   }
 

@@ -35,6 +35,7 @@ function keySlot(key) {
 // node-redis 5+: read integers (RESP `:` and RESP3 big numbers `(`) as strings, so they stay exact.
 const EXACT_NUMBERS = Object.freeze({ typeMapping: Object.freeze({ 58: String, 40: String }) });
 const NODE_REDIS_4 = 'node-redis 4 reads integers as JavaScript numbers; node-redis 5+ (or ioredis with { stringNumbers: true }) reads them exactly';
+const NOT_EXACT = 'the Limiter was made with { exactNumbers: false }: leave it on to read them exactly';
 const IOREDIS = 'create the ioredis client with { stringNumbers: true } to read it exactly';
 // ioredis 5 and 6 Cluster read CLUSTER SLOTS through the same parser: with stringNumbers its
 // slot ranges are strings, compared as strings ("5461" <= "10922" is false), and whole ranges
@@ -103,12 +104,13 @@ function commandClass(client) {
 }
 
 class NodeRedis {
-  constructor(client) {
+  constructor(client, exactNumbers) {
     this.client = client;
     this.cluster = false;
-    this.exact = typeof client.withTypeMapping === 'function';
+    // node-redis 5+: integers as strings per call, unless the user traded that for speed.
+    this.exact = typeof client.withTypeMapping === 'function' && exactNumbers;
     this.options = this.exact ? EXACT_NUMBERS : undefined;
-    this.rounding = NODE_REDIS_4;
+    this.rounding = typeof client.withTypeMapping === 'function' ? NOT_EXACT : NODE_REDIS_4;
   }
   owner() {
     return ONE;
@@ -122,12 +124,13 @@ class NodeRedis {
 }
 
 class NodeRedisCluster {
-  constructor(client) {
+  constructor(client, exactNumbers) {
     this.client = client;
     this.cluster = true;
-    this.exact = typeof client.withTypeMapping === 'function';
+    // node-redis 5+: integers as strings per call, unless the user traded that for speed.
+    this.exact = typeof client.withTypeMapping === 'function' && exactNumbers;
     this.options = this.exact ? EXACT_NUMBERS : undefined;
-    this.rounding = NODE_REDIS_4;
+    this.rounding = typeof client.withTypeMapping === 'function' ? NOT_EXACT : NODE_REDIS_4;
   }
   owner(keys) {
     const master = this.client.getSlotMaster(keySlot(keys[0]));
@@ -143,13 +146,14 @@ class NodeRedisCluster {
   }
 }
 
-/** The route for `client`, or a TypeError for anything that is not a client this package knows. */
-function routeFor(client) {
+/** The route for `client`, or a TypeError for anything that is not a client this package knows.
+ * `exactNumbers` (node-redis 5+): read integers as strings, exact past 2^53 (the default). */
+function routeFor(client, exactNumbers = true) {
   if (client === null || typeof client !== 'object') throw new TypeError('Limiter takes a node-redis or an ioredis client');
   if (client.isCluster === true && typeof client.nodes === 'function') return new IoRedisCluster(client);
   if (typeof client.call === 'function' && typeof client.sendCommand === 'function') return new IoRedis(client);
-  if (typeof client.getSlotMaster === 'function' && typeof client.sendCommand === 'function') return new NodeRedisCluster(client);
-  if (typeof client.sendCommand === 'function') return new NodeRedis(client);
+  if (typeof client.getSlotMaster === 'function' && typeof client.sendCommand === 'function') return new NodeRedisCluster(client, exactNumbers);
+  if (typeof client.sendCommand === 'function') return new NodeRedis(client, exactNumbers);
   throw new TypeError('Limiter takes a node-redis client (createClient, createCluster) or an ioredis one (Redis, Cluster)');
 }
 

@@ -203,10 +203,15 @@ $(CARGO_ZIGBUILD):
 # working directory when it lies below it, and cargo-zigbuild hands those paths to bindgen
 # (BINDGEN_EXTRA_CLANG_ARGS: zig's glibc headers), which runs in another directory. The cross
 # builds carry debug info (line tables and variables, `limited`) for the .debug files;
-# packaging/dist strips it from the shipped modules.
+# packaging/dist strips it from the shipped modules. The source paths they record (panic
+# locations, debug info; CFLAGS for redis-module's C part) are remapped: neither this clone's path nor the builder's home ends up
+# in a module, and two clones of one commit build the same bytes.
+DIST_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/redis-ratelimit \
+	--remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)/registry/src=/cargo/registry/src
 dist: dist-deps $(CARGO_ZIGBUILD)
 	mkdir -p target/dist-cwd
-	cd target/dist-cwd && PATH=$(abspath target/zig/ziglang):$$PATH \
+	cd target/dist-cwd && PATH=$(abspath target/zig/ziglang):$$PATH RUSTFLAGS='$(DIST_RUSTFLAGS)' \
+		CFLAGS='-ffile-prefix-map=$(CURDIR)=/redis-ratelimit' \
 		CARGO_PROFILE_RELEASE_DEBUG=limited CARGO_PROFILE_RELEASE_STRIP=none \
 		$(abspath $(CARGO_ZIGBUILD)) zigbuild --manifest-path $(abspath Cargo.toml) --release --lib \
 		$(foreach t,$(DIST_TARGETS),--target $(t).$(GLIBC_FLOOR))

@@ -204,8 +204,9 @@ $(CARGO_ZIGBUILD):
 # (BINDGEN_EXTRA_CLANG_ARGS: zig's glibc headers), which runs in another directory. The cross
 # builds carry debug info (line tables and variables, `limited`) for the .debug files;
 # packaging/dist strips it from the shipped modules. The source paths they record (panic
-# locations, debug info; CFLAGS for redis-module's C part) are remapped: neither this clone's path nor the builder's home ends up
-# in a module, and two clones of one commit build the same bytes.
+# locations, debug info; CFLAGS for redis-module's C part) are remapped: neither this clone's
+# path nor the builder's home ends up in a module, and two clones of one commit build the same
+# module code (the .debug files still differ: zig's own libunwind records its lib directory).
 DIST_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/redis-ratelimit \
 	--remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)/registry/src=/cargo/registry/src
 dist: dist-deps $(CARGO_ZIGBUILD)

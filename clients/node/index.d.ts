@@ -97,9 +97,38 @@ export class Decision {
   problem(): ProblemDetails;
 }
 
+/** The `backend` label: what served a call, or 'unknown' for a call that failed before its
+ * node's path was known. */
+export type MetricsBackend = Backend | 'unknown';
+
+/**
+ * What a Limiter records its calls in (`new Limiter(client, { metrics })`): a
+ * `PrometheusMetrics` (`redis-ratelimit/metrics`), or any object with these four methods. Each
+ * is called once per rule of a call, with the rule's `policy` and the call's backend; a sink
+ * must not throw (its error would reject the call it records).
+ */
+export interface MetricsSink {
+  /**
+   * One check that got a decision: `hit`, each rule of `hitAll` (not with `peek`), `acquire`
+   * (a renewal too). `refused`: it was refused; for `hitAll`, true only for the decisive rule
+   * (the first that refused). A cost that can never fit is a refusal. `peek`, `refund` and
+   * `release` are not checks.
+   */
+  check(policy: string, backend: Backend, refused: boolean): void;
+  /** A call (any operation) that failed after reaching for Redis: a connection error, a
+   * timeout, an error reply. Argument errors, thrown before anything is sent, are not. */
+  redisError(policy: string, backend: MetricsBackend): void;
+  /** The Express middleware let a request through because its check failed (`failOpen`). */
+  failOpen(policy: string, backend: MetricsBackend): void;
+  /** The wall time of one call in seconds, as the application saw it (failed calls too). */
+  observe(policy: string, backend: MetricsBackend, seconds: number): void;
+}
+
 export interface LimiterOptions {
   /** Pin the path instead of finding it per node. */
   backend?: Backend;
+  /** Record every call in this sink (off by default: nothing recorded, nothing timed). */
+  metrics?: MetricsSink | null;
   /**
    * node-redis 5+: read integers as strings, so a reply past 2^53 is an exact BigInt (the
    * default, true). false reads them as numbers, faster, and rejects such a reply instead.
@@ -131,6 +160,8 @@ export interface HitAllOptions {
  */
 export class Limiter {
   constructor(client: object, options?: LimiterOptions);
+  /** The sink the calls are recorded in, or null. */
+  readonly metrics: MetricsSink | null;
   hit(key: string, rule: RateRule, options?: HitOptions): Promise<Decision>;
   peek(key: string, rule: RateRule, options?: PeekOptions): Promise<Decision>;
   peek(key: string, rule: ConcurrentRule, options: PeekOptions & { id: Id }): Promise<Decision>;

@@ -1,12 +1,15 @@
 'use strict';
 // Calls per second through the package against the same calls sent raw through the same
 // client, side by side in one run (RL.SLIDING on a server with the module; keys spread over
-// BENCH_KEYS). Prints the ratio package/raw per client: the wrapper's cost.
+// BENCH_KEYS). Prints the ratio package/raw per client: the wrapper's cost. And the package
+// with Prometheus metrics on against the package with them off: the metrics' cost.
 //   node bench/bench.js    (BENCH_SECONDS per slice, BENCH_ROUNDS alternating pairs of slices)
 
 const { Server, binaries } = require('../test/servers');
 const { connect, close } = require('../test/clients');
+const { Registry } = require('prom-client');
 const { Limiter, sliding } = require('..');
+const { PrometheusMetrics } = require('../metrics');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 0.25);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 12);
@@ -48,37 +51,47 @@ async function main() {
         baselines['raw, integers as strings'] = (i) => client.sendCommand(['RL.SLIDING', `bench:raw:${i}`, '1000000', '60000'], exact);
       }
       const fast = typeof client.withTypeMapping === 'function' ? new Limiter(client, { exactNumbers: false }) : null;
-      const pairs = Object.entries(baselines).map(([baseline, raw]) => [baseline, raw, wrapped]);
+      // [what is measured, against what, the baseline's call, the measured call]
+      const pairs = Object.entries(baselines).map(([baseline, raw]) => ['package', baseline, raw, wrapped]);
       // node-redis 5+ with { exactNumbers: false }: the same parsing as the plain raw call.
-      if (fast) pairs.push(['raw (package with exactNumbers: false)', baselines.raw, (i) => fast.hit(`bench:pkg:${i}`, rule)]);
-      for (const [baseline, raw, wrapped] of pairs) {
-        await rate(raw); await rate(wrapped); // warm-up
+      if (fast) pairs.push(['package, exactNumbers: false', 'raw', baselines.raw, (i) => fast.hit(`bench:pkg:${i}`, rule)]);
+      // Metrics on (a registry of its own, as an application has one) against off.
+      const measured = new Limiter(client, { metrics: new PrometheusMetrics({ register: new Registry() }) });
+      pairs.push(['package, metrics on', 'package, metrics off', wrapped, (i) => measured.hit(`bench:pkg:${i}`, rule)]);
+      for (const [subject, baseline, base, call] of pairs) {
+        await rate(base); await rate(call); // warm-up
         // Alternating short slices, each pair's ratio taken when both ran under the same load
         // (the machine is shared): the median of the pairs' ratios, and the best rates.
         const ratios = [];
-        let bestRaw = 0;
-        let bestPkg = 0;
+        let bestBase = 0;
+        let bestCall = 0;
         for (let r = 0; r < ROUNDS; r++) {
           const first = r % 2 === 0;
-          const a = await rate(first ? raw : wrapped);
-          const b = await rate(first ? wrapped : raw);
-          const [rawRate, pkgRate] = first ? [a, b] : [b, a];
-          ratios.push(pkgRate / rawRate);
-          bestRaw = Math.max(bestRaw, rawRate);
-          bestPkg = Math.max(bestPkg, pkgRate);
+          const a = await rate(first ? base : call);
+          const b = await rate(first ? call : base);
+          const [baseRate, callRate] = first ? [a, b] : [b, a];
+          ratios.push(callRate / baseRate);
+          bestBase = Math.max(bestBase, baseRate);
+          bestCall = Math.max(bestCall, callRate);
         }
         ratios.sort((x, y) => x - y);
         const median = ratios[Math.floor(ratios.length / 2)];
-        rows.push({ client: name, baseline, raw: Math.round(bestRaw), package: Math.round(bestPkg), ratio: Number(median.toFixed(3)) });
+        // The time a call costs more than its baseline's, from the ratio: CPU time of the
+        // client's process, which is what bounds these rates.
+        const extra = (1 / median - 1) * 1e6 / bestBase;
+        rows.push({ client: name, measured: subject, baseline, 'baseline/s': Math.round(bestBase), 'measured/s': Math.round(bestCall),
+          ratio: Number(median.toFixed(3)), 'µs/call more': Number(extra.toFixed(2)) });
       }
       await close(client);
     }
   } finally {
     server.stop();
   }
-  console.log(`RL.SLIDING, ${IN_FLIGHT} in flight, ${ROUNDS} alternating pairs of ${SECONDS}s slices (best calls/s; ratio = median of the pairs' package / raw, target >= 0.90)`);
+  console.log(`RL.SLIDING, ${IN_FLIGHT} in flight, ${ROUNDS} alternating pairs of ${SECONDS}s slices (best calls/s; ratio = median of the pairs' measured / baseline,`
+    + ' target >= 0.90 against the raw client; metrics on: a few µs per call more)');
   console.table(rows);
-  const worst = Math.min(...rows.map((r) => r.ratio));
+  // BENCH_CHECK: the wrapper's floor against the raw client (the metrics' cost is read in µs).
+  const worst = Math.min(...rows.filter((r) => r.baseline.startsWith('raw')).map((r) => r.ratio));
   if (process.env.BENCH_CHECK && worst < Number(process.env.BENCH_CHECK)) {
     console.error(`the package runs at ${worst} of the raw client's rate, below ${process.env.BENCH_CHECK}`);
     process.exitCode = 1;

@@ -123,6 +123,7 @@ class Backends {
         } else if (backend === SCRIPT && isRefused) {
           throw new BackendUnavailable(`${where(name)}: no path to rate-limit: ${lacking(state)}`);
         } else {
+          state.backend = backend; // the path answered, with an error about this call
           throw new RateLimitError(error.message, { cause: error });
         }
         if (this.pinned === backend && backend !== SCRIPT && !(backend === FUNCTION && reloaded && state.function)) {
@@ -135,6 +136,18 @@ class Backends {
       return Decision.fromReply(reply, call.keys, call.rules, backend, route.rounding);
     }
     throw new BackendUnavailable(`${where(name)}: no path answered: ${lacking(state)}`);
+  }
+
+  /** The path known to serve the node of `keys`: the one that answered there last, else the
+   * pinned one, else null (no answer yet, or the client cannot say which node owns them now). */
+  known(keys, route) {
+    let state;
+    try {
+      state = this.nodes.get(route.owner(keys).name);
+    } catch {
+      state = undefined;
+    }
+    return (state && state.backend) || this.pinned;
   }
 
   /** The library on the call's node and on every primary not yet looked at (one check per

@@ -10,11 +10,13 @@ const MAX_KEYS = 16;
 
 /** A call, whichever path serves it: the command, its keys, and the words after them. */
 class Call {
-  constructor(command, keys, rules, words) {
+  constructor(command, keys, rules, words, check) {
     this.command = command; // RL.FIXED ... RL.CONCURRENT, RL.ALL
     this.keys = keys;
     this.rules = rules;
     this.words = words; // strings, and an id that may be a Buffer
+    /** A check (hit, hitAll, acquire): a charge that gets a decision; not a peek, refund or release. */
+    this.check = check;
   }
   get function() {
     return `rl_${this.command.slice(3).toLowerCase()}`;
@@ -77,29 +79,29 @@ function hit(k, rule, opts) {
   rate(rule, 'hit');
   const words = [...rule.arguments, ...cost(c)];
   if (force) words.push('FORCE');
-  return new Call(`RL.${rule.word}`, [key(k)], [rule], words);
+  return new Call(`RL.${rule.word}`, [key(k)], [rule], words, true);
 }
 
 function peek(k, rule, opts) {
   const { cost: c, id } = options(opts, 'peek');
   if (rule instanceof Rule && rule.kind === 'concurrent') {
     if (id === undefined) throw new TypeError('peek of a concurrent rule needs the holder\'s id: { id }');
-    return new Call('RL.CONCURRENT', [key(k)], [rule], [...rule.arguments, holder(id), 'PEEK']);
+    return new Call('RL.CONCURRENT', [key(k)], [rule], [...rule.arguments, holder(id), 'PEEK'], false);
   }
   rate(rule, 'peek');
-  return new Call(`RL.${rule.word}`, [key(k)], [rule], [...rule.arguments, ...cost(c), 'PEEK']);
+  return new Call(`RL.${rule.word}`, [key(k)], [rule], [...rule.arguments, ...cost(c), 'PEEK'], false);
 }
 
 function refund(k, rule, amount) {
   rate(rule, 'refund');
-  return new Call(`RL.${rule.word}`, [key(k)], [rule], [...rule.arguments, 'REFUND', String(positive(amount, 'amount'))]);
+  return new Call(`RL.${rule.word}`, [key(k)], [rule], [...rule.arguments, 'REFUND', String(positive(amount, 'amount'))], false);
 }
 
 function lease(k, rule, id, release) {
   leaseRule(rule);
   const words = [...rule.arguments, holder(id)];
   if (release) words.push('RELEASE');
-  return new Call('RL.CONCURRENT', [key(k)], [rule], words);
+  return new Call('RL.CONCURRENT', [key(k)], [rule], words, !release);
 }
 
 function hitAll(pairs, opts) {
@@ -116,7 +118,7 @@ function hitAll(pairs, opts) {
   words.push(...cost(c));
   if (id !== undefined) words.push('ID', holder(id));
   if (isPeek) words.push('PEEK');
-  return new Call('RL.ALL', keys, rules, words);
+  return new Call('RL.ALL', keys, rules, words, !isPeek);
 }
 
 module.exports = { Call, hit, peek, refund, lease, hitAll, newId };

@@ -39,6 +39,14 @@ function send(res, status, body, headers = {}) {
   res.end(JSON.stringify(body));
 }
 
+/** One fail-open request in the limiter's metrics (when it has any), labelled by the path
+ * known to serve the key's node. */
+function countFailOpen(limiter, key, rule) {
+  const { metrics } = limiter;
+  if (!metrics) return;
+  metrics.failOpen(rule.policy, typeof limiter.knownBackend === 'function' ? limiter.knownBackend([key]) : 'unknown');
+}
+
 function defaultLog(error, req) {
   console.warn(`redis-ratelimit: the limiter failed for ${req.method} ${req.originalUrl || req.url}: ${error.message}`);
 }
@@ -49,8 +57,9 @@ function defaultLog(error, req) {
  * - `key(req)`: the limiter's key; `undefined` or `null` exempts the request (default: `req.ip`);
  * - `cost`: a number or a function of the request (default 1);
  * - `failOpen`: when Redis is unreachable or slower than `timeout` ms (default 1000), let the
- *   request through and log it (`onError(error, req)`, default a console warning), or, when
- *   false (the default), answer 503;
+ *   request through and log it (`onError(error, req)`, default a console warning; counted in
+ *   `ratelimit_fail_open_total` when the limiter has metrics), or, when false (the default),
+ *   answer 503;
  * - `maxDelay`: the longest leaky delay awaited, in ms (default 10000): past it, refuse (429);
  * - `legacyHeaders`: also send X-RateLimit-Limit / -Remaining / -Reset.
  * A concurrent rule takes a lease for the request and releases it when the response ends.
@@ -68,11 +77,13 @@ function rateLimit(options) {
     let decision;
     let chosen;
     let id;
+    let checking = null; // the key while the limiter's call is under way
     try {
       const k = await key(req);
       if (k === undefined || k === null) return next(); // exempt
       chosen = typeof rule === 'function' ? await rule(req) : rule;
       const c = typeof cost === 'function' ? await cost(req) : cost;
+      checking = k;
       if (chosen.kind === 'concurrent') {
         id = newId();
         decision = await within(limiter.acquire(k, chosen, id), timeout);
@@ -82,6 +93,7 @@ function rateLimit(options) {
       } else {
         decision = await within(limiter.hit(k, chosen, c === undefined ? undefined : { cost: c }), timeout);
       }
+      checking = null;
       const headers = decision.headers({ legacy: legacyHeaders });
       if (!decision.allowed) return send(res, decision.never ? 413 : 429, decision.problem(), headers);
       if (decision.delayMs > 0) {
@@ -102,6 +114,7 @@ function rateLimit(options) {
       if (!failOpen) {
         return send(res, 503, { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the rate limiter is unavailable' });
       }
+      if (checking !== null) countFailOpen(limiter, checking, chosen);
     }
     return next();
   };

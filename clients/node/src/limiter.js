@@ -1,9 +1,14 @@
 'use strict';
 
+const { performance } = require('node:perf_hooks');
 const calls = require('./calls');
 const { Backends } = require('./backend');
 const { routeFor, keySlot } = require('./route');
 const { CrossSlotError } = require('./errors');
+const { isSink } = require('./metrics');
+
+/** The backend label of a call that failed before its node's path was known. */
+const UNKNOWN = 'unknown';
 
 /**
  * Rate limits and leases on Redis or Valkey, through the `ratelimit` module where it is loaded
@@ -13,8 +18,11 @@ const { CrossSlotError } = require('./errors');
  * (`Redis`, `Cluster`). The path that serves each node ('module', 'function' for FCALL,
  * 'script' for EVALSHA) is found at its first call, and the library loaded where it is missing
  * or older; `{ backend }` pins one path instead. `{ exactNumbers: false }` (node-redis 5+) reads
- * integers as numbers, faster, and rejects a reply past 2^53 instead of returning a BigInt. A server's error reply rejects with
- * `RateLimitError`; a connection error or a timeout is the client's own error.
+ * integers as numbers, faster, and rejects a reply past 2^53 instead of returning a BigInt.
+ * `{ metrics }` (a PrometheusMetrics, or any sink with its four methods) records every call:
+ * checks, refusals, Redis errors and durations per policy and backend; without it nothing is
+ * recorded or timed. A server's error reply rejects with `RateLimitError`; a connection error
+ * or a timeout is the client's own error.
  */
 class Limiter {
   constructor(client, options = {}) {
@@ -24,6 +32,11 @@ class Limiter {
     }
     this.route = routeFor(client, options.exactNumbers !== false);
     this.backends = new Backends(options.backend);
+    if (options.metrics !== undefined && options.metrics !== null && !isSink(options.metrics)) {
+      throw new TypeError('metrics must be a PrometheusMetrics, or an object with check, redisError, failOpen and observe');
+    }
+    /** The sink every call is recorded in, or null. */
+    this.metrics = options.metrics || null;
   }
 
   /** Charge `cost` (default 1) if `rule` admits it; `force` records it even past the limit. */
@@ -94,7 +107,41 @@ class Limiter {
       return Promise.reject(error);
     }
     // Not an async function: the backend's promise as it is, one await fewer per call.
-    return this.backends.run(call, this.route);
+    if (this.metrics === null) return this.backends.run(call, this.route);
+    return this.measured(call);
+  }
+
+  /** `call` timed and recorded, per rule: its duration, and the check or the Redis error. */
+  async measured(call) {
+    const metrics = this.metrics;
+    const start = performance.now();
+    let decision;
+    try {
+      decision = await this.backends.run(call, this.route);
+    } catch (error) {
+      const seconds = (performance.now() - start) / 1000;
+      const backend = this.knownBackend(call.keys);
+      for (const rule of call.rules) {
+        metrics.redisError(rule.policy, backend);
+        metrics.observe(rule.policy, backend, seconds);
+      }
+      throw error;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const { backend } = decision;
+    for (let i = 0; i < call.rules.length; i++) {
+      const { policy } = call.rules[i];
+      // hitAll refuses by one rule, the decisive one (keys are distinct): only it is a refusal.
+      if (call.check) metrics.check(policy, backend, !decision.allowed && call.keys[i] === decision.key);
+      metrics.observe(policy, backend, seconds);
+    }
+    return decision;
+  }
+
+  /** The path known to serve the node of `keys`, the label of a call that failed there
+   * ('unknown' before any answer from it). */
+  knownBackend(keys) {
+    return this.backends.known(keys, this.route) || UNKNOWN;
   }
 }
 

@@ -1,6 +1,6 @@
 'use strict';
 // The package as users get it: `npm install ./clients/node` into a fresh project, imported
-// from ESM and required from CommonJS (one copy of the code), and its TypeScript declarations
+// from ESM and required from CommonJS (one copy of the code, prom-client not pulled in), and its TypeScript declarations
 // checked by `tsc --noEmit` on a typed example.
 
 const test = require('node:test');
@@ -26,23 +26,27 @@ test('npm install ./clients/node into a fresh project: ESM and CommonJS, one cop
     npm(dir, 'install', '--offline', '--no-audit', '--no-fund', '--install-links', PACKAGE);
     assert.ok(fs.existsSync(path.join(dir, 'node_modules', 'redis-ratelimit', 'lua', 'ratelimit.lua')));
     assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'redis-ratelimit', 'test')), 'tests are not shipped');
+    assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'prom-client')), 'prom-client is an optional peer: not installed with the package');
     fs.writeFileSync(path.join(dir, 'esm.mjs'), `
       import { Limiter, sliding, Decision, RateLimitError } from 'redis-ratelimit';
       import { rateLimit } from 'redis-ratelimit/express';
+      import { PrometheusMetrics } from 'redis-ratelimit/metrics';
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
       const cjs = require('redis-ratelimit');
       if (cjs.Limiter !== Limiter || cjs.RateLimitError !== RateLimitError) throw new Error('two copies');
       if (typeof rateLimit !== 'function' || require('redis-ratelimit/express').rateLimit !== rateLimit) throw new Error('express');
+      if (require('redis-ratelimit/metrics').PrometheusMetrics !== PrometheusMetrics) throw new Error('metrics');
       console.log(sliding(100, '1m').policy, typeof Decision);
     `);
     fs.writeFileSync(path.join(dir, 'cjs.cjs'), `
       const { Limiter, fixed } = require('redis-ratelimit');
       const { rateLimit } = require('redis-ratelimit/express');
-      console.log(fixed(1, '1s').policy, typeof Limiter, typeof rateLimit);
+      const { PrometheusMetrics } = require('redis-ratelimit/metrics');
+      console.log(fixed(1, '1s').policy, typeof Limiter, typeof rateLimit, typeof PrometheusMetrics);
     `);
     assert.equal(execFileSync(process.execPath, ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'sliding-100-1m function');
-    assert.equal(execFileSync(process.execPath, ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'fixed-1-1s function function');
+    assert.equal(execFileSync(process.execPath, ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim(), 'fixed-1-1s function function function');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

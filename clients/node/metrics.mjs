@@ -1,0 +1,4 @@
+import cjs from './metrics.js';
+
+export const { PrometheusMetrics } = cjs;
+export default cjs;

@@ -74,7 +74,7 @@ functions:
 # fresh install gets), each in its own venv
 # under target/py/ with the wheel installed as a user would; mypy --strict on the package.
 PY_REDIS_VERSIONS := 4.6.0 5.3.1 8.1.0
-PY_TEST_DEPS := pytest==8.3.4 mypy==1.13.0 flask==3.1.0 fastapi==0.115.6 uvicorn==0.32.1 waitress==3.0.2 valkey==6.2.0
+PY_TEST_DEPS := pytest==8.3.4 mypy==1.13.0 flask==3.1.0 fastapi==0.115.6 uvicorn==0.32.1 waitress==3.0.2 valkey==6.2.0 prometheus_client==0.21.1
 PY_SERVERS = redis62=$(abspath $(REDIS62)),redis70=$(shell command -v redis-server),redis8=$(abspath $(REDIS8)),valkey9=$(abspath $(VALKEY))
 
 python-wheel:

@@ -42,6 +42,9 @@ class Call:
     rules: Tuple[Rule, ...]
     #: str, or bytes for a holder id given as bytes.
     words: Tuple[Union[str, bytes], ...]
+    #: A check of its rules (hit, hit_all, acquire), counted by the metrics; not a peek, a
+    #: refund or a release.
+    charges: bool
 
     @property
     def function(self) -> str:
@@ -76,7 +79,7 @@ class Node:
     evalsha_refused: bool = False
     #: The commands the ACL user was refused, for the error that says so.
     lacks: Set[str] = field(default_factory=set)
-    #: The path that served the last call.
+    #: The path that served the last call (or answered it with an error reply).
     backend: Optional[str] = None
 
 
@@ -133,6 +136,12 @@ class Backends:
             known = self.nodes.setdefault(name, Node())
         return known
 
+    def serving(self) -> Optional[str]:
+        """The path that served the last call of every node seen, where they agree (None where
+        no node has answered yet, or nodes of a cluster are served by different paths)."""
+        paths = {state.backend for state in list(self.nodes.values())}
+        return paths.pop() if len(paths) == 1 else None
+
     def _path(self, state: Node) -> str:
         if self.pinned is not None:
             return self.pinned
@@ -180,6 +189,7 @@ class Backends:
                 elif backend == SCRIPT and refused:
                     raise BackendUnavailable(f"{_where(name)}: no path to rate-limit: {_lacking(state)}") from None
                 else:
+                    state.backend = backend  # this path answered: the error is the call's own
                     raise RateLimitError(str(error)) from None
                 if self.pinned == backend and backend != SCRIPT and not (backend == FUNCTION and reloaded and state.function):
                     raise BackendUnavailable(f"{_where(name)}: the pinned backend {backend!r} answered: {error}") from None

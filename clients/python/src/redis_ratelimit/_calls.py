@@ -56,27 +56,27 @@ def _cost(cost: int) -> Tuple[str, ...]:
 def hit(key: str, rule: Rule, cost: int, force: bool) -> Call:
     rule = _rate(rule, "hit")
     words = (*rule.arguments(), *_cost(cost), *(("FORCE",) if force else ()))
-    return Call("RL." + rule.word, (_key(key),), (rule,), words)
+    return Call("RL." + rule.word, (_key(key),), (rule,), words, charges=True)
 
 
 def peek(key: str, rule: Rule, cost: int, id: Optional[Id]) -> Call:
     if isinstance(rule, Concurrent):
         if id is None:
             raise TypeError("peek of a Concurrent rule needs the holder's id")
-        return Call("RL.CONCURRENT", (_key(key),), (rule,), (*rule.arguments(), holder(id), "PEEK"))
+        return Call("RL.CONCURRENT", (_key(key),), (rule,), (*rule.arguments(), holder(id), "PEEK"), charges=False)
     rule = _rate(rule, "peek")
-    return Call("RL." + rule.word, (_key(key),), (rule,), (*rule.arguments(), *_cost(cost), "PEEK"))
+    return Call("RL." + rule.word, (_key(key),), (rule,), (*rule.arguments(), *_cost(cost), "PEEK"), charges=False)
 
 
 def refund(key: str, rule: Rule, amount: int) -> Call:
     rule = _rate(rule, "refund")
-    return Call("RL." + rule.word, (_key(key),), (rule,), (*rule.arguments(), "REFUND", str(positive(amount, "amount"))))
+    return Call("RL." + rule.word, (_key(key),), (rule,), (*rule.arguments(), "REFUND", str(positive(amount, "amount"))), charges=False)
 
 
 def lease(key: str, rule: Concurrent, id: Id, release: bool) -> Call:
     rule = _concurrent(rule)
     words = (*rule.arguments(), holder(id), *(("RELEASE",) if release else ()))
-    return Call("RL.CONCURRENT", (_key(key),), (rule,), words)
+    return Call("RL.CONCURRENT", (_key(key),), (rule,), words, charges=not release)
 
 
 def hit_all(rules: Mapping[str, Rule], cost: int, id: Optional[Id], peek: bool) -> Call:
@@ -97,7 +97,7 @@ def hit_all(rules: Mapping[str, Rule], cost: int, id: Optional[Id], peek: bool) 
         words += ("ID", holder(id))
     if peek:
         words.append("PEEK")
-    return Call("RL.ALL", keys, checked, tuple(words))
+    return Call("RL.ALL", keys, checked, tuple(words), charges=not peek)
 
 
 class Route:

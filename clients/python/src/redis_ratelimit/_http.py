@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Generator, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from ._calls import new_id
+from ._recording import Recorder
 from .decision import Decision
 from .rules import Concurrent, Leaky, Rule
 
@@ -271,14 +272,17 @@ def _log_unreachable(error: Exception, consequence: str) -> None:
     log.warning("rate limiter: Redis unreachable (%s): %s", reason, consequence)
 
 
-def admit(plan: Plan, options: Options[Any]) -> Flow[Outcome]:
+def admit(plan: Plan, options: Options[Any], recorder: Optional[Recorder] = None) -> Flow[Outcome]:
     """Charge ``plan`` in one ``hit_all``; an admitted request with a Leaky wait waits it, or
-    past ``max_delay`` is refused and given its units back."""
+    past ``max_delay`` is refused and given its units back. ``recorder``: the limiter's, which
+    counts a request let through by ``fail_open``."""
     try:
         decision: Decision = yield HitAll(plan.rules, plan.cost, plan.id)
     except Exception as error:
         if options.fail_open:
             _log_unreachable(error, "request let through (fail_open)")
+            if recorder is not None:
+                recorder.failed_open(plan.rules.values())
             return Outcome()
         _log_unreachable(error, "answered 503 (fail_open is off)")
         return Outcome(status=503, body=_problem(_UNAVAILABLE))

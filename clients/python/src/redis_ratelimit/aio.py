@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from asyncio import CancelledError
 from contextlib import asynccontextmanager
+from time import perf_counter
 from typing import Any, AsyncIterator, Mapping, Optional
 
 from . import _calls
 from ._backend import Backends, Call, Flow
 from ._calls import Id, Route, new_id
+from ._recording import recorder
 from .decision import Decision
+from .metrics import UNKNOWN, Metrics
 from .rules import Concurrent, Rule
 
 __all__ = ["AsyncLimiter"]
@@ -17,12 +21,14 @@ __all__ = ["AsyncLimiter"]
 
 class AsyncLimiter:
     """:class:`~redis_ratelimit.Limiter` for asyncio clients: the same paths, rules and
-    Decisions, every method a coroutine (and ``async with limiter.lease(...)``)."""
+    Decisions and ``metrics``, every method a coroutine (and ``async with limiter.lease(...)``)."""
 
-    def __init__(self, client: Any, *, backend: Optional[str] = None) -> None:
+    def __init__(self, client: Any, *, backend: Optional[str] = None, metrics: Optional[Metrics] = None) -> None:
         self.client = client
+        self.metrics = metrics
         self._route = Route(client)
         self._backends = Backends(backend)
+        self._recorder = recorder(metrics, self._backends)
         self._initialized = not self._route.cluster
 
     async def hit(self, key: str, rule: Rule, cost: int = 1, *, force: bool = False) -> Decision:
@@ -64,16 +70,32 @@ class AsyncLimiter:
                 await self.release(key, rule, holder)
 
     async def _run(self, call: Call) -> Decision:
+        self._route.check_slots(call)  # from the keys alone: nothing is sent before it passes
+        started: Optional[float] = None
         if self._route.cluster and getattr(self.client, "_initialize", not self._initialized):
             # The slot map, which routing reads: at the first call, and again after the client
             # dropped it (it does after a connection error, and every few MOVED) so that the
             # call is routed by the new map, not sent to a node of the old one.
-            await self.client.initialize()
-            self._initialized = True
-        self._route.check_slots(call)
+            started = await self._initialize(call)
         node, name = self._route.node(call)
-        result: Decision = await self._drive(self._backends.run(call, node, name, self._route.primaries))
+        flow = self._backends.run(call, node, name, self._route.primaries)
+        if self._recorder is not None:
+            flow = self._recorder.flow(call, name, flow, started)
+        result: Decision = await self._drive(flow)
         return result
+
+    async def _initialize(self, call: Call) -> Optional[float]:
+        """Fetch the cluster's slot map; with metrics, when it began (the call's time
+        includes it) and a failure reported as the call's."""
+        began = None if self._recorder is None else perf_counter()
+        try:
+            await self.client.initialize()
+        except (Exception, CancelledError):
+            if self._recorder is not None and began is not None:
+                self._recorder.failed(call, UNKNOWN, began)
+            raise
+        self._initialized = True
+        return began
 
     async def _drive(self, flow: Flow) -> Any:
         try:
@@ -81,7 +103,9 @@ class AsyncLimiter:
             while True:
                 try:
                     reply = await self.client.execute_command(*send.args, **self._route.args(send.node))
-                except Exception as error:
+                except (Exception, CancelledError) as error:
+                    # A cancellation (asyncio.wait_for past its timeout) goes through the flow
+                    # too, which raises it again: the metrics count it as the call's failure.
                     send = flow.throw(error)
                 else:
                     send = flow.send(reply)

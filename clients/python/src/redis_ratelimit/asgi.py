@@ -107,7 +107,7 @@ class RateLimitMiddleware:
         if plan is None:
             await self.app(scope, receive, send)
             return
-        outcome = await self._run(admit(plan, self._options))
+        outcome = await self._run(admit(plan, self._options, self.limiter._recorder))
         headers = _raw(outcome)
         if outcome.status is not None:
             await _answer(send, outcome.status, outcome.body, headers)

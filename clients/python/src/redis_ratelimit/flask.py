@@ -129,7 +129,7 @@ class RateLimit:
         plan = self._options.plan(request, request.path, own, marks.exempt)
         if plan is None:
             return None
-        outcome: Outcome = run(admit(plan, self._options), self.limiter)
+        outcome: Outcome = run(admit(plan, self._options, self.limiter._recorder), self.limiter)
         setattr(g, self._slot, outcome)
         if outcome.status is None:
             return None

@@ -8,7 +8,9 @@ from typing import Any, Iterator, Mapping, Optional
 from . import _calls
 from ._backend import Backends, Call, Flow
 from ._calls import Id, Route, new_id
+from ._recording import recorder
 from .decision import Decision
+from .metrics import Metrics
 from .rules import Concurrent, Rule
 
 __all__ = ["Limiter"]
@@ -25,12 +27,18 @@ class Limiter:
 
     A server's error reply raises :class:`~redis_ratelimit.RateLimitError`; a connection error
     or a timeout is the client's own exception.
+
+    ``metrics``: where to report each call (:class:`~redis_ratelimit.metrics.PrometheusMetrics`,
+    or any :class:`~redis_ratelimit.metrics.Metrics`); None, the default, reports nothing and
+    times nothing.
     """
 
-    def __init__(self, client: Any, *, backend: Optional[str] = None) -> None:
+    def __init__(self, client: Any, *, backend: Optional[str] = None, metrics: Optional[Metrics] = None) -> None:
         self.client = client
+        self.metrics = metrics
         self._route = Route(client)
         self._backends = Backends(backend)
+        self._recorder = recorder(metrics, self._backends)
 
     def hit(self, key: str, rule: Rule, cost: int = 1, *, force: bool = False) -> Decision:
         """Charge ``cost`` if ``rule`` admits it (``force``: record it even past the limit)."""
@@ -75,7 +83,10 @@ class Limiter:
     def _run(self, call: Call) -> Decision:
         self._route.check_slots(call)
         node, name = self._route.node(call)
-        result: Decision = self._drive(self._backends.run(call, node, name, self._route.primaries))
+        flow = self._backends.run(call, node, name, self._route.primaries)
+        if self._recorder is not None:
+            flow = self._recorder.flow(call, name, flow)
+        result: Decision = self._drive(flow)
         return result
 
     def _drive(self, flow: Flow) -> Any:

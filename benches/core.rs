@@ -72,5 +72,36 @@ fn top_refusals(c: &mut Criterion) {
     top::reset();
 }
 
-criterion_group!(benches, decisions, info_counters, top_refusals);
+/// A refused RL.FIXED decision with and without RL.TOP's recording, side by side: what
+/// tracking adds to a refusal (an admission is not recorded).
+fn refusals_tracked_and_not(c: &mut Criterion) {
+    let call = parse(Algorithm::Fixed, &[b"1", b"1h"]).unwrap_or_else(|e| panic!("{}", e.message()));
+    let now = 1_700_000_000_000u64;
+    let mut key = RedisKey::default();
+    assert_eq!(step(&call, &mut key, now), 1, "the first call is admitted, every later one refused");
+    let cold: Vec<Vec<u8>> = (0..100_000).map(|i| format!("tenant:{i}:api").into_bytes()).collect();
+    let mut group = c.benchmark_group("refused_decision");
+    group.bench_function("untracked", |b| b.iter(|| black_box(step(black_box(&call), &mut key, now))));
+    group.bench_function("tracked_hot_key", |b| {
+        b.iter(|| {
+            let allowed = step(black_box(&call), &mut key, now);
+            top::refused(black_box(b"tenant:42:api"), now);
+            black_box(allowed)
+        })
+    });
+    group.bench_function("tracked_cold_keys", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % cold.len();
+            let allowed = step(black_box(&call), &mut key, now);
+            top::refused(black_box(&cold[i]), now);
+            black_box(allowed)
+        })
+    });
+    group.finish();
+    assert_eq!(step(&call, &mut key, now), 0, "still refusing");
+    top::reset();
+}
+
+criterion_group!(benches, decisions, info_counters, top_refusals, refusals_tracked_and_not);
 criterion_main!(benches);

@@ -277,6 +277,7 @@ class Reports:
 def test_any_sink_of_the_protocol_gets_each_call_timed_then_counted_per_rule(server: ServerFactory, prefix: str) -> None:
     reports = Reports()
     limiter = Limiter(server(pick("redis70"), True).client(), metrics=reports)
+    assert limiter.metrics is reports
     limiter.hit_all({f"{{{prefix}}}a": Fixed(1, "1m", name="a"), f"{{{prefix}}}b": Fixed(1, "1m", name="b")})
     limiter.hit_all({f"{{{prefix}}}a": Fixed(1, "1m", name="a"), f"{{{prefix}}}b": Fixed(1, "1m", name="b")})
     limiter.peek(f"{{{prefix}}}a", Fixed(1, "1m", name="a"))

@@ -59,7 +59,8 @@ class RateLimitMiddleware:
 
     ``timeout``: seconds a Redis call may take (None: the client's own timeouts). Redis
     unreachable or slower than that: with ``fail_open`` the request passes without headers,
-    else it is answered 503; either way a warning is logged (logger ``redis_ratelimit``).
+    else it is answered 503; either way a warning is logged (logger ``redis_ratelimit``), and a
+    request let through is counted in the limiter's ``metrics`` (``ratelimit_fail_open_total``).
     Other errors (a server's error reply, a bad rule) are raised.
     """
 

@@ -35,10 +35,14 @@ class Limiter:
 
     def __init__(self, client: Any, *, backend: Optional[str] = None, metrics: Optional[Metrics] = None) -> None:
         self.client = client
-        self.metrics = metrics
         self._route = Route(client)
         self._backends = Backends(backend)
         self._recorder = recorder(metrics, self._backends)
+
+    @property
+    def metrics(self) -> Optional[Metrics]:
+        """The sink given as ``metrics`` (None: metrics off)."""
+        return None if self._recorder is None else self._recorder.metrics
 
     def hit(self, key: str, rule: Rule, cost: int = 1, *, force: bool = False) -> Decision:
         """Charge ``cost`` if ``rule`` admits it (``force``: record it even past the limit)."""

@@ -9,7 +9,6 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
@@ -18,7 +17,7 @@ const promClient = require('prom-client');
 const { Limiter, RateLimitError, fixed, sliding, token, concurrent } = require('..');
 const { PrometheusMetrics } = require('../metrics');
 const { rateLimit } = require('../express');
-const { Server, binaries } = require('./servers');
+const { Server, binaries, freePort } = require('./servers');
 const { connect, close } = require('./clients');
 
 const { Registry } = promClient;
@@ -57,17 +56,6 @@ async function labelSets(register) {
     for (const v of metric.values) seen.add(`${v.labels.policy}/${v.labels.backend}`);
   }
   return [...seen].sort();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A client of a port where nothing listens: it fails every call at once, never retries. */

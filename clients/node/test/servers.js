@@ -166,4 +166,4 @@ class Cluster {
   }
 }
 
-module.exports = { Server, Cluster, binaries, modulePath, raw, eventually, sleep, REPO };
+module.exports = { Server, Cluster, binaries, modulePath, raw, eventually, sleep, freePort, REPO };
